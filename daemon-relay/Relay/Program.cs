@@ -1,0 +1,2 @@
+// The node relay entry point; lands with issue 5.
+return 0;

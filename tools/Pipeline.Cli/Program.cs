@@ -1,0 +1,2 @@
+// The `pipeline` command; lands with issue 7.
+return 0;
