@@ -8,7 +8,7 @@ namespace Pipeline.Core.Segments;
 public enum DocumentHints
 {
     None = 0,
-    /// <summary>Some <c>http.request.url</c> has a query string.</summary>
+    /// <summary>Some <c>http.request.url</c> has a query string or user info (or JSON escapes).</summary>
     UrlQuery = 1 << 0,
     /// <summary>Some <c>http.request</c>/<c>http.response</c> carries a <c>headers</c> object.</summary>
     HttpHeaders = 1 << 1,

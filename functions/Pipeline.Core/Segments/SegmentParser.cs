@@ -404,7 +404,7 @@ public static class SegmentParser
                 else if (isRequest && reader.ValueTextEquals("url"u8))
                 {
                     http.Url = ReadLooseText(ref reader);
-                    if (http.Url.IsPresent && (http.Url.IsEscaped || reader.ValueSpan.Contains((byte)'?')))
+                    if (http.Url.IsPresent && (http.Url.IsEscaped || reader.ValueSpan.IndexOfAny((byte)'?', (byte)'@') >= 0))
                     {
                         state.Hints |= DocumentHints.UrlQuery;
                     }
