@@ -42,22 +42,30 @@ public sealed class Redactor
 
     public RedactionPolicy Policy { get; }
 
-    /// <summary>Redacts a parsed (and validated) segment, using the parser's hints to skip clean documents.</summary>
+    /// <summary>
+    /// Redacts a parsed (and validated) segment. The parser recorded every redactable place, so a
+    /// clean document costs a look at those places only; the full rewrite runs when one matched.
+    /// </summary>
     public RedactionResult Redact(ParsedSegment segment)
     {
         ArgumentNullException.ThrowIfNull(segment);
-        return (segment.Hints & _relevant) == 0 ? new RedactionResult(segment.Document, default) : Redact(segment.Document);
+        if ((segment.Hints & _relevant) == 0 || !AnyRegionMatches(segment))
+        {
+            return new RedactionResult(segment.Document, default);
+        }
+
+        return Rewrite(segment.Document);
     }
 
     /// <summary>Redacts raw document bytes. Bytes that are not a JSON document come back unchanged.</summary>
     public RedactionResult Redact(ReadOnlyMemory<byte> document)
     {
         var scan = new Pass(this, document.Span, writer: null);
-        if (!scan.Run() || !scan.Report.Any)
-        {
-            return new RedactionResult(document, default);
-        }
+        return scan.Run() && scan.Report.Any ? Rewrite(document) : new RedactionResult(document, default);
+    }
 
+    private RedactionResult Rewrite(ReadOnlyMemory<byte> document)
+    {
         var output = new ArrayBufferWriter<byte>(document.Length + 64);
         using (var writer = new Utf8JsonWriter(output, WriterOptions))
         {
@@ -66,6 +74,62 @@ public sealed class Redactor
             writer.Flush();
             return new RedactionResult(output.WrittenMemory, rewrite.Report);
         }
+    }
+
+    private bool AnyRegionMatches(ParsedSegment segment)
+    {
+        foreach (var region in segment.Regions)
+        {
+            var matched = region.Kind switch
+            {
+                DocumentHints.UrlQuery => UrlSecrets.Count(segment.GetUtf8(region.Range), _queryParameters, Policy.MaskUrlPasswords, _mask) > 0,
+                DocumentHints.SqlUrlCredentials => UrlSecrets.Count(segment.GetUtf8(region.Range), [], Policy.MaskUrlPasswords, _mask) > 0,
+                DocumentHints.SqlQuery => Policy.SanitizeSqlLiterals && SqlLiterals.Count(segment.GetUtf8(region.Range)) > 0,
+                DocumentHints.HttpHeaders => ObjectHasSecretKey(segment, region.Range, headers: true, patterns: false, anyDepth: false),
+                DocumentHints.Annotations => ObjectHasSecretKey(segment, region.Range, headers: false, patterns: true, anyDepth: false),
+                DocumentHints.Metadata => ObjectHasSecretKey(segment, region.Range, headers: true, patterns: true, anyDepth: true),
+                _ => true,
+            };
+            if (matched)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when the object has a key to mask whose value is not already the mask.</summary>
+    private bool ObjectHasSecretKey(ParsedSegment segment, TextRef range, bool headers, bool patterns, bool anyDepth)
+    {
+        if ((!headers || _headerNames.Length == 0) && (!patterns || _keyPatterns.Length == 0))
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(segment.Document.Span.Slice(range.Start, range.Length), ReaderOptions);
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName || (!anyDepth && reader.CurrentDepth != 1))
+            {
+                continue;
+            }
+
+            var name = reader.ValueIsEscaped ? reader.GetString() is { } s ? Encoding.UTF8.GetBytes(s) : [] : reader.ValueSpan;
+            var secret = (headers && AnyName(_headerNames, name)) || (patterns && IsSecretKey(name));
+            reader.Read();
+            if (secret && !(reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(_mask)))
+            {
+                return true;
+            }
+
+            if (!anyDepth)
+            {
+                reader.Skip();
+            }
+        }
+
+        return false;
     }
 
     private static bool EqualsIgnoreAsciiCase(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => Ascii.EqualsIgnoreCase(a, b);

@@ -11,8 +11,17 @@ internal static class SqlLiterals
 {
     public static byte[] Sanitize(ReadOnlySpan<byte> sql, out int literals)
     {
-        literals = 0;
         var output = new ArrayBufferWriter<byte>(sql.Length);
+        literals = Process(sql, output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>How many literals <see cref="Sanitize"/> would replace.</summary>
+    public static int Count(ReadOnlySpan<byte> sql) => Process(sql, output: null);
+
+    private static int Process(ReadOnlySpan<byte> sql, ArrayBufferWriter<byte>? output)
+    {
+        var literals = 0;
         var i = 0;
         while (i < sql.Length)
         {
@@ -20,29 +29,29 @@ internal static class SqlLiterals
             if (b == (byte)'\'')
             {
                 i = SkipQuoted(sql, i, (byte)'\'');
-                output.Write("?"u8);
+                output?.Write("?"u8);
                 literals++;
             }
             else if (b == (byte)'"' || b == (byte)'`')
             {
                 var end = SkipQuoted(sql, i, b);
-                output.Write(sql[i..end]);
+                output?.Write(sql[i..end]);
                 i = end;
             }
             else if (char.IsAsciiDigit((char)b) && (i == 0 || !IsWordByte(sql[i - 1])))
             {
                 i = SkipNumber(sql, i);
-                output.Write("?"u8);
+                output?.Write("?"u8);
                 literals++;
             }
             else
             {
-                output.Write(sql.Slice(i, 1));
+                output?.Write(sql.Slice(i, 1));
                 i++;
             }
         }
 
-        return output.WrittenSpan.ToArray();
+        return literals;
     }
 
     private static bool IsWordByte(byte b) =>

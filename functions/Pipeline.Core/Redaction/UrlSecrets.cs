@@ -8,9 +8,22 @@ internal static class UrlSecrets
 {
     public static byte[] Redact(ReadOnlySpan<byte> url, byte[][] parameters, bool maskPassword, byte[] mask, out int maskedParameters, out int maskedPasswords)
     {
+        var output = new ArrayBufferWriter<byte>(url.Length + 16);
+        Process(url, parameters, maskPassword, mask, output, out maskedParameters, out maskedPasswords);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>How many values <see cref="Redact"/> would mask, without building the result.</summary>
+    public static int Count(ReadOnlySpan<byte> url, byte[][] parameters, bool maskPassword, byte[] mask)
+    {
+        Process(url, parameters, maskPassword, mask, output: null, out var maskedParameters, out var maskedPasswords);
+        return maskedParameters + maskedPasswords;
+    }
+
+    private static void Process(ReadOnlySpan<byte> url, byte[][] parameters, bool maskPassword, byte[] mask, ArrayBufferWriter<byte>? output, out int maskedParameters, out int maskedPasswords)
+    {
         maskedParameters = 0;
         maskedPasswords = 0;
-        var output = new ArrayBufferWriter<byte>(url.Length + 16);
         var rest = url;
 
         if (maskPassword)
@@ -26,14 +39,14 @@ internal static class UrlSecrets
                 if (colon >= 0)
                 {
                     var password = authority.Slice(colon + 1, at - colon - 1);
-                    output.Write(url[..(authorityStart + colon + 1)]);
+                    output?.Write(url[..(authorityStart + colon + 1)]);
                     if (password.SequenceEqual(mask))
                     {
-                        output.Write(password);
+                        output?.Write(password);
                     }
                     else
                     {
-                        output.Write(mask);
+                        output?.Write(mask);
                         maskedPasswords++;
                     }
 
@@ -45,11 +58,11 @@ internal static class UrlSecrets
         var query = rest.IndexOf((byte)'?');
         if (query < 0 || parameters.Length == 0)
         {
-            output.Write(rest);
-            return output.WrittenSpan.ToArray();
+            output?.Write(rest);
+            return;
         }
 
-        output.Write(rest[..(query + 1)]);
+        output?.Write(rest[..(query + 1)]);
         rest = rest[(query + 1)..];
         var fragmentAt = rest.IndexOf((byte)'#');
         var fragment = fragmentAt < 0 ? default : rest[fragmentAt..];
@@ -61,7 +74,7 @@ internal static class UrlSecrets
             var pair = amp < 0 ? pairs : pairs[..amp];
             if (!first)
             {
-                output.Write("&"u8);
+                output?.Write("&"u8);
             }
 
             first = false;
@@ -70,14 +83,14 @@ internal static class UrlSecrets
             var value = equals < 0 ? default : pair[(equals + 1)..];
             if (equals >= 0 && !value.SequenceEqual(mask) && IsListed(parameters, name))
             {
-                output.Write(name);
-                output.Write("="u8);
-                output.Write(mask);
+                output?.Write(name);
+                output?.Write("="u8);
+                output?.Write(mask);
                 maskedParameters++;
             }
             else
             {
-                output.Write(pair);
+                output?.Write(pair);
             }
 
             if (amp < 0)
@@ -88,8 +101,7 @@ internal static class UrlSecrets
             pairs = pairs[(amp + 1)..];
         }
 
-        output.Write(fragment);
-        return output.WrittenSpan.ToArray();
+        output?.Write(fragment);
     }
 
     private static bool IsListed(byte[][] parameters, ReadOnlySpan<byte> name)

@@ -31,11 +31,12 @@ public sealed class ParsedSegment
 
     private readonly SegmentNode[] _nodes;
 
-    internal ParsedSegment(ReadOnlyMemory<byte> document, SegmentNode[] nodes, DocumentHints hints)
+    internal ParsedSegment(ReadOnlyMemory<byte> document, SegmentNode[] nodes, DocumentHints hints, RedactionRegion[] regions)
     {
         Document = document;
         _nodes = nodes;
         Hints = hints;
+        Regions = regions;
     }
 
     /// <summary>The document bytes exactly as received (no header line).</summary>
@@ -47,6 +48,9 @@ public sealed class ParsedSegment
     public ref readonly SegmentNode Root => ref _nodes[0];
 
     public DocumentHints Hints { get; }
+
+    /// <summary>Every place redaction may have to look at (objects as byte ranges, strings as values).</summary>
+    internal RedactionRegion[] Regions { get; }
 
     /// <summary>The trace id bytes (empty when absent). Not validated until <see cref="SegmentValidator"/> ran.</summary>
     public ReadOnlySpan<byte> TraceId => GetUtf8(Root.TraceId);
@@ -124,3 +128,10 @@ public readonly record struct SegmentParseResult(ParsedSegment? Segment, Segment
     [MemberNotNullWhen(true, nameof(Segment))]
     public bool IsOk => Segment is not null;
 }
+
+/// <summary>
+/// Where the parser saw something redactable: an object (<see cref="DocumentHints.Metadata"/>,
+/// <see cref="DocumentHints.Annotations"/>, <see cref="DocumentHints.HttpHeaders"/>: <see cref="Range"/>
+/// spans the braces) or a string value (URLs, SQL query: <see cref="Range"/> is the value).
+/// </summary>
+internal readonly record struct RedactionRegion(DocumentHints Kind, TextRef Range);

@@ -41,6 +41,9 @@ public static class SegmentParser
     [ThreadStatic]
     private static List<SegmentNode>? t_nodes;
 
+    [ThreadStatic]
+    private static List<RedactionRegion>? t_regions;
+
     public static SegmentParseResult Parse(ReadOnlyMemory<byte> document, SegmentLimits? limits = null)
     {
         limits ??= SegmentLimits.Default;
@@ -62,8 +65,10 @@ public static class SegmentParser
         }
 
         var nodes = t_nodes ??= new List<SegmentNode>(16);
+        var regions = t_regions ??= new List<RedactionRegion>(8);
         nodes.Clear();
-        var state = new ParseState(limits, nodes);
+        regions.Clear();
+        var state = new ParseState(limits, nodes, regions);
         var reader = new Utf8JsonReader(span, new JsonReaderOptions { MaxDepth = limits.MaxJsonDepth });
         try
         {
@@ -91,8 +96,9 @@ public static class SegmentParser
             return Reject(reason, "$", reader.BytesConsumed);
         }
 
-        var result = new ParsedSegment(document, nodes.ToArray(), state.Hints);
+        var result = new ParsedSegment(document, nodes.ToArray(), state.Hints, regions.Count == 0 ? [] : regions.ToArray());
         nodes.Clear();
+        regions.Clear();
         return new SegmentParseResult(result, SegmentRejection.None);
     }
 
@@ -197,14 +203,16 @@ public static class SegmentParser
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
                         SetFlag(ref node, EntityTraits.HasMetadata, true);
-                        state.Hints |= DocumentHints.Metadata;
+                        var start = reader.TokenStartIndex;
+                        reader.Skip();
+                        state.AddRegion(DocumentHints.Metadata, start, reader.TokenStartIndex + 1);
                     }
                     else
                     {
                         node.WrongType |= FieldMask.Metadata;
+                        reader.Skip();
                     }
 
-                    reader.Skip();
                     break;
                 case Key.Subsegments:
                     Mark(ref node, FieldMask.Subsegments);
@@ -393,9 +401,14 @@ public static class SegmentParser
             {
                 if (reader.ValueTextEquals("headers"u8))
                 {
-                    state.Hints |= DocumentHints.HttpHeaders;
                     reader.Read();
+                    var start = reader.TokenStartIndex;
+                    var isObject = reader.TokenType == JsonTokenType.StartObject;
                     reader.Skip();
+                    if (isObject)
+                    {
+                        state.AddRegion(DocumentHints.HttpHeaders, start, reader.TokenStartIndex + 1);
+                    }
                 }
                 else if (isRequest && reader.ValueTextEquals("method"u8))
                 {
@@ -406,7 +419,7 @@ public static class SegmentParser
                     http.Url = ReadLooseText(ref reader);
                     if (http.Url.IsPresent && (http.Url.IsEscaped || reader.ValueSpan.IndexOfAny((byte)'?', (byte)'@') >= 0))
                     {
-                        state.Hints |= DocumentHints.UrlQuery;
+                        state.AddRegion(DocumentHints.UrlQuery, http.Url);
                     }
                 }
                 else if (isRequest && reader.ValueTextEquals("client_ip"u8))
@@ -513,7 +526,7 @@ public static class SegmentParser
                 sql.Url = ReadLooseText(ref reader);
                 if (sql.Url.IsPresent && (sql.Url.IsEscaped || reader.ValueSpan.Contains((byte)'@')))
                 {
-                    state.Hints |= DocumentHints.SqlUrlCredentials;
+                    state.AddRegion(DocumentHints.SqlUrlCredentials, sql.Url);
                 }
             }
             else if (reader.ValueTextEquals("database_type"u8))
@@ -531,7 +544,10 @@ public static class SegmentParser
             else if (reader.ValueTextEquals("sanitized_query"u8))
             {
                 sql.SanitizedQuery = ReadLooseText(ref reader);
-                state.Hints |= DocumentHints.SqlQuery;
+                if (sql.SanitizedQuery.IsPresent)
+                {
+                    state.AddRegion(DocumentHints.SqlQuery, sql.SanitizedQuery);
+                }
             }
             else
             {
@@ -555,7 +571,7 @@ public static class SegmentParser
         }
 
         SetFlag(ref node, EntityTraits.HasAnnotations, true);
-        state.Hints |= DocumentHints.Annotations;
+        var start = reader.TokenStartIndex;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var key = Text(ref reader);
@@ -569,13 +585,30 @@ public static class SegmentParser
                 node.AnnotationProblemKey = key;
             }
         }
+
+        state.AddRegion(DocumentHints.Annotations, start, reader.TokenStartIndex + 1);
     }
 
-    private struct ParseState(SegmentLimits limits, List<SegmentNode> nodes)
+    private struct ParseState(SegmentLimits limits, List<SegmentNode> nodes, List<RedactionRegion> regions)
     {
         public readonly SegmentLimits Limits = limits;
         public readonly List<SegmentNode> Nodes = nodes;
+        public readonly List<RedactionRegion> Regions = regions;
         public DocumentHints Hints;
+
+        /// <summary>A JSON object [start, end) that redaction may need to look into.</summary>
+        public void AddRegion(DocumentHints kind, long start, long end)
+        {
+            Hints |= kind;
+            Regions.Add(new RedactionRegion(kind, new TextRef((int)start, (int)(end - start), escaped: false)));
+        }
+
+        /// <summary>A string value that redaction may need to look into.</summary>
+        public void AddRegion(DocumentHints kind, TextRef text)
+        {
+            Hints |= kind;
+            Regions.Add(new RedactionRegion(kind, text));
+        }
     }
 }
 

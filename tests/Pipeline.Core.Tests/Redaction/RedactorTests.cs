@@ -117,6 +117,39 @@ public sealed class RedactorTests
                     .Label($"once={text} twice-rewritten={twice.Rewritten}");
             });
 
+    [Property(MaxTest = 300)]
+    public Property Redact_ParsedSegmentFastPath_AgreesWithTheFullWalk() =>
+        Prop.ForAll(
+            (from secret in Gen.Elements(Secrets)
+             from parameter in Gen.Elements("token", "page", "Sig")
+             from header in Gen.Elements("cookie", "Accept")
+             from key in Gen.Elements("db_password", "plain", "AUTHORIZATION")
+             from placement in Gen.Choose(0, 7)
+             from sql in Gen.Elements("SELECT 1", "SELECT a FROM t1 WHERE b = $1", "x = 'y'")
+             select (secret, parameter, header, key, placement, sql)).ToArbitrary(),
+            t =>
+            {
+                var (secret, parameter, header, key, placement, sql) = t;
+                var child = SegmentBuilder.Embedded("db", seed: 5).WithSql("postgresql://u@db/app", "PostgreSQL", sql);
+                if ((placement & 1) != 0)
+                {
+                    child.WithAnnotation(key, secret);
+                }
+
+                var builder = SegmentBuilder.Segment()
+                    .WithHttp("GET", $"https://a/p?{parameter}={secret}", 200, (placement & 2) != 0 ? new Dictionary<string, string> { [header] = secret } : null)
+                    .WithSubsegment(child);
+                if ((placement & 4) != 0)
+                {
+                    builder.WithMetadata("ns", "outer", new System.Text.Json.Nodes.JsonObject { [key] = secret });
+                }
+
+                var doc = builder.ToUtf8();
+                var fast = Default.Redact(Parse(doc));
+                var full = Default.Redact(doc);
+                return (fast.Document.Span.SequenceEqual(full.Document.Span) && fast.Report == full.Report).Label(Encoding.UTF8.GetString(doc));
+            });
+
     [Fact]
     public void Redact_OutputOfRewrite_IsValidJson()
     {
