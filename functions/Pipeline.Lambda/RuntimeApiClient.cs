@@ -67,8 +67,12 @@ public sealed class RuntimeApiClient : IRuntimeApiClient
         try
         {
             await EnsureStatusAsync(response, "invocation/next", cancellationToken).ConfigureAwait(false);
-            var requestId = Header(response, RuntimeApiProtocol.RequestIdHeader)
-                ?? throw new RuntimeApiException($"invocation/next answered without {RuntimeApiProtocol.RequestIdHeader}.");
+            var requestId = Header(response, RuntimeApiProtocol.RequestIdHeader);
+            if (string.IsNullOrEmpty(requestId))
+            {
+                throw new RuntimeApiException($"invocation/next answered without {RuntimeApiProtocol.RequestIdHeader}.");
+            }
+
             var deadlineText = Header(response, RuntimeApiProtocol.DeadlineHeader);
             if (!long.TryParse(deadlineText, NumberStyles.None, CultureInfo.InvariantCulture, out var deadlineMs))
             {

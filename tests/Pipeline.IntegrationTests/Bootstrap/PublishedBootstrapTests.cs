@@ -49,6 +49,24 @@ public sealed class PublishedBootstrapTests(PublishedBootstrapFixture bootstrap)
     }
 
     [Fact]
+    public async Task Bootstrap_RuntimeApiUnreachable_LogsThatInitErrorCouldNotBeReportedAndExitsNonZero()
+    {
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var address = closed.LocalEndpoint.ToString()!;
+        closed.Stop();
+
+        var run = await bootstrap.RunBootstrapAsync(new BootstrapRunOptions
+        {
+            HandlerName = "no-such-function",
+            Environment = new Dictionary<string, string?> { ["AWS_LAMBDA_RUNTIME_API"] = address },
+        });
+
+        run.ExitCode.Should().Be(InitFailed, run.ToString());
+        run.StandardOutput.Should().Contain("Could not report the init error to the Runtime API");
+    }
+
+    [Fact]
     public async Task Bootstrap_InitError_IsAlsoLoggedAsJsonLineOnStdout()
     {
         var run = await bootstrap.RunBootstrapAsync("no-such-function");
