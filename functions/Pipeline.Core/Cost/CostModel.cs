@@ -121,6 +121,7 @@ public static class CostModel
             DaysElapsed = elapsed,
             DaysInMonth = daysInMonth,
             RateWindowDays = window,
+            ArchiveBytesAtAsOf = setup.ArchiveBytesAtMonthStart + (long)byDay.Take(elapsed).Sum(d => d.BytesArchived),
             MonthToDateQuantities = mtdQuantities,
             ProjectedQuantities = projectedQuantities,
             MonthToDate = Price(table, mtdQuantities, setup),
@@ -176,6 +177,19 @@ public static class CostModel
             freeTier ? price.Billable(quantity) : quantity,
             price.Unit,
             freeTier ? price.Cost(quantity) : price.CostWithoutFreeTier(quantity));
+
+    /// <summary>The day the daily 07:00 UTC run reports on: the last complete UTC day before it.</summary>
+    public static DateOnly ReportDayFor(DateTimeOffset scheduledTime) =>
+        DateOnly.FromDateTime(scheduledTime.UtcDateTime).AddDays(-1);
+
+    /// <summary>The days whose usage a report through <paramref name="asOf"/> reads: its month up to it.</summary>
+    public static IEnumerable<DateOnly> MonthThrough(DateOnly asOf)
+    {
+        for (var day = new DateOnly(asOf.Year, asOf.Month, 1); day <= asOf; day = day.AddDays(1))
+        {
+            yield return day;
+        }
+    }
 
     /// <summary>One day's usage as decimals, so a mean day can stand in for the days still to come.</summary>
     private readonly record struct Day(

@@ -134,6 +134,12 @@ public sealed record MonthlyCost
     /// <summary>Days the projection's daily rate was averaged over.</summary>
     public required int RateWindowDays { get; init; }
 
+    /// <summary>
+    /// Estimated archive size at the end of <see cref="AsOf"/>: the month-start size plus what
+    /// the month archived (lifecycle expiry is not subtracted). Next month's report starts from it.
+    /// </summary>
+    public required long ArchiveBytesAtAsOf { get; init; }
+
     public required MonthQuantities MonthToDateQuantities { get; init; }
     public required MonthQuantities ProjectedQuantities { get; init; }
     public required CostBreakdown MonthToDate { get; init; }

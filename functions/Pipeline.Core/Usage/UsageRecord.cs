@@ -17,6 +17,9 @@ namespace Pipeline.Core.Usage;
 /// root segment (a <c>segment</c> without <c>parent_id</c>), so a trace whose segments span
 /// batches is not counted twice. <see cref="TracesKept"/> and <see cref="KeptByReason"/> count
 /// the same traces by the decision taken for them.</item>
+/// <item>When the invocation reports a <c>batchItemFailure</c> at record S, the record covers the
+/// records before S only (<see cref="LastSequence"/> is the one before S): the retry starts at S
+/// under its own key, and an overlap would be dropped as <see cref="UsageSkip.PartialOverlap"/>.</item>
 /// <item><see cref="Services"/> counts segments by their <c>name</c>, and a trace for each
 /// service that has a segment of it in this batch.</item>
 /// </list>

@@ -99,6 +99,7 @@ public static class CostReportBuilder
             Costs = costs,
             CostByGroup = byGroup,
             Traffic = traffic,
+            ArchiveBytesAtAsOf = cost.ArchiveBytesAtAsOf,
             Services = serviceRows,
             ServicesOmitted = Math.Max(0, services.Length - MaxServiceRows),
             TopTalkers = topTalkers,

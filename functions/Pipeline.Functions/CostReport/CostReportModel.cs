@@ -23,6 +23,9 @@ public sealed record CostReportModel
     public required IReadOnlyList<CostRow> Costs { get; init; }
     public required IReadOnlyList<GroupCost> CostByGroup { get; init; }
     public required TrafficTotals Traffic { get; init; }
+
+    /// <summary>Estimated archive size after <see cref="AsOf"/>; the next month's report starts from it.</summary>
+    public required long ArchiveBytesAtAsOf { get; init; }
     public required IReadOnlyList<ServiceRow> Services { get; init; }
 
     /// <summary>Services past <see cref="CostReportBuilder.MaxServiceRows"/>, left out of <see cref="Services"/>.</summary>

@@ -45,6 +45,10 @@ public static class Display
             .ToString("0.#", Invariant) + suffix;
     }
 
+    /// <summary>Binary gigabytes with two decimals, as S3 bills storage.</summary>
+    public static string Gigabytes(long bytes) =>
+        Math.Round(bytes / Pipeline.Core.Cost.CostModel.BytesPerGb, 2, MidpointRounding.AwayFromZero).ToString("#,##0.00", Invariant) + " GB";
+
     public static string Date(DateOnly day) => day.ToString("d MMM yyyy", Invariant);
 
     public static string Timestamp(DateTimeOffset at) =>

@@ -90,6 +90,7 @@ public static class HtmlReportRenderer
         Pair(h, "Kept: head sampling", Display.Percent(t.KeptRatio.Head));
         Pair(h, "Kept: errors / faults / throttles", Display.Percent(t.KeptRatio.TailError) + " / " + Display.Percent(t.KeptRatio.TailFault) + " / " + Display.Percent(t.KeptRatio.TailThrottle));
         Pair(h, "Kept: slow", Display.Percent(t.KeptRatio.TailSlow));
+        Pair(h, "Archive size (estimated)", Display.Gigabytes(m.ArchiveBytesAtAsOf));
         h.Append("</table>\n");
     }
 

@@ -35,6 +35,7 @@ public static class TextReportRenderer
         t.Append(Cols("Kept: head sampling", Display.Percent(tr.KeptRatio.Head)));
         t.Append(Cols("Kept: errors / faults / throttles", Display.Percent(tr.KeptRatio.TailError) + " / " + Display.Percent(tr.KeptRatio.TailFault) + " / " + Display.Percent(tr.KeptRatio.TailThrottle)));
         t.Append(Cols("Kept: slow", Display.Percent(tr.KeptRatio.TailSlow)));
+        t.Append(Cols("Archive size (estimated)", Display.Gigabytes(model.ArchiveBytesAtAsOf)));
 
         Heading(t, "Cost by component");
         t.Append(Cols("Component", "Month to date", "Projected"));

@@ -171,6 +171,28 @@ public sealed class CostModelTests
     }
 
     [Fact]
+    public void ForMonth_ArchiveSizeAtAsOf_CarriesIntoNextMonth()
+    {
+        var days = new[] { new DailyUsage { Day = new DateOnly(2026, 11, 2), BytesArchived = 500 }, new DailyUsage { Day = new DateOnly(2026, 11, 20), BytesArchived = 700 } };
+
+        var cost = CostModel.ForMonth(Prices, new DateOnly(2026, 11, 10), days, NoInfrastructure with { ArchiveBytesAtMonthStart = 1000 });
+
+        cost.ArchiveBytesAtAsOf.Should().Be(1500);
+    }
+
+    [Theory]
+    [InlineData("2026-11-26T07:00:00Z", "2026-11-25")]
+    [InlineData("2026-12-01T07:00:00Z", "2026-11-30")]
+    [InlineData("2028-03-01T00:30:00+02:00", "2028-02-28")]
+    public void ReportDayFor_IsTheLastCompleteUtcDay(string scheduled, string day) =>
+        CostModel.ReportDayFor(DateTimeOffset.Parse(scheduled, System.Globalization.CultureInfo.InvariantCulture))
+            .Should().Be(DateOnly.Parse(day, System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact]
+    public void MonthThrough_ListsTheMonthUpToTheDay() =>
+        CostModel.MonthThrough(new DateOnly(2026, 12, 3)).Should().Equal(new DateOnly(2026, 12, 1), new DateOnly(2026, 12, 2), new DateOnly(2026, 12, 3));
+
+    [Fact]
     public void ForMonth_Savings_AreCounterfactualMinusActual()
     {
         var days = new[] { new DailyUsage { Day = new DateOnly(2026, 11, 1), TracesSeen = 2_100_000, TracesKept = 300_000, S3Puts = 1000 } };
