@@ -17,6 +17,9 @@ public static class HtmlReportRenderer
     private const string Head = HeadBase + "text-align:left;";
     private const string HeadNum = HeadBase + "text-align:right;";
     private const string Section = "margin:24px 0 8px 0;font-size:16px;color:#1f4e79;" + Font;
+    /// <summary>Content width; Outlook sizes images by their width attribute and ignores max-width.</summary>
+    private const int ContentWidth = 632;
+
     private const string Table = "border-collapse:collapse;width:100%;font-size:13px;" + Font;
 
     public static string Render(CostReportModel model, string chartContentId)
@@ -35,8 +38,8 @@ public static class HtmlReportRenderer
 
         Summary(h, model);
         h.Append("<p style=\"margin:16px 0;\"><img src=\"cid:").Append(E(chartContentId))
-            .Append("\" width=\"").Append(ReportChart.Width.ToString(CultureInfo.InvariantCulture))
-            .Append("\" height=\"").Append(ReportChart.Height.ToString(CultureInfo.InvariantCulture))
+            .Append("\" width=\"").Append(ContentWidth.ToString(CultureInfo.InvariantCulture))
+            .Append("\" height=\"").Append((ContentWidth * ReportChart.Height / ReportChart.Width).ToString(CultureInfo.InvariantCulture))
             .Append("\" alt=\"Daily traces seen and kept, and cost by component\" style=\"display:block;width:100%;max-width:")
             .Append(ReportChart.Width.ToString(CultureInfo.InvariantCulture)).Append("px;height:auto;border:0;\"></p>\n");
 
