@@ -3,9 +3,12 @@ using System.Text.Json.Serialization;
 
 namespace Pipeline.Core.Usage;
 
-/// <summary>Source-generated (trim/AOT safe) JSON for usage records.</summary>
+/// <summary>
+/// Source-generated (trim/AOT safe) JSON for usage records: snake_case on one line, the names
+/// the Athena <c>usage</c> table (athena/tables/usage.sql) reads.
+/// </summary>
 [JsonSourceGenerationOptions(
-    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     MaxDepth = 8)]
 [JsonSerializable(typeof(UsageRecord))]

@@ -68,9 +68,9 @@ public sealed record UsageRecord
     /// <summary>Compressed bytes written to <c>segments/</c> and <c>quarantine/</c>.</summary>
     public long BytesArchived { get; init; }
 
-    [JsonPropertyName("xrayPutCalls")]
+    [JsonPropertyName("xray_put_calls")]
     public long XRayPutCalls { get; init; }
-    [JsonPropertyName("xrayDocuments")]
+    [JsonPropertyName("xray_documents")]
     public long XRayDocuments { get; init; }
 
     /// <summary>Billed duration of the invocation, for GB-seconds.</summary>

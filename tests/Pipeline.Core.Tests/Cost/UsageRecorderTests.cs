@@ -75,6 +75,8 @@ public sealed class UsageRecorderTests
 
         back.Should().BeEquivalentTo(record);
         UsageJson.Serialize(back!).Should().Equal(bytes);
-        System.Text.Encoding.UTF8.GetString(bytes).Should().Contain("\"firstSequence\":\"1\"").And.Contain("\"tailSlow\":0");
+        System.Text.Encoding.UTF8.GetString(bytes).Should().Contain("\"first_sequence\":\"1\"").And.Contain("\"tail_slow\":0")
+            .And.Contain("\"segments_in\":1").And.Contain("\"traces_seen\":1").And.Contain("\"bytes_archived\":0")
+            .And.Contain("\"xray_put_calls\":0").And.NotContain("\n");
     }
 }
