@@ -12,6 +12,7 @@ SELECT name AS service,
        round(100 * CAST(count_if(fault) AS double) / count(*), 2) AS fault_pct
 FROM segments
 WHERE dt BETWEEN :dt_from AND :dt_to
+  AND name IS NOT NULL
   AND coalesce(type, 'segment') <> 'subsegment'
 GROUP BY 1, 2
 ORDER BY 2, 1

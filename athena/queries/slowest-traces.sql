@@ -9,6 +9,7 @@ SELECT trace_id,
        count(*) AS segments
 FROM segments
 WHERE dt BETWEEN :dt_from AND :dt_to
+  AND trace_id IS NOT NULL
 GROUP BY trace_id
-ORDER BY duration_ms DESC, trace_id
+ORDER BY duration_ms DESC NULLS LAST, trace_id
 LIMIT :limit
