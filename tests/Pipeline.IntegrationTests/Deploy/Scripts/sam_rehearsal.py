@@ -19,6 +19,7 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 import time
 import zipfile
@@ -29,6 +30,8 @@ CODE_KEY = "functions/bootstrap.zip"
 # Bounded wait for the stack (moto creates synchronously; this only guards a hang).
 STACK_WAIT_SECONDS = 60
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+SERVERLESS_APPLICATION = "AWS::Serverless::Application"
+NESTED_OUTPUT_MARKER = "rehearsal-nested-output-"
 
 
 class NoManagedPolicies:
@@ -58,24 +61,51 @@ def load_template(path):
     return json.loads(json.dumps(template))
 
 
-def package_code_uris(template):
-    """What `sam package` does: replace local CodeUri paths with the uploaded S3 location."""
-    location = f"s3://{CODE_BUCKET}/{CODE_KEY}"
+def package(template, template_dir, region):
+    """What `sam package` does: local CodeUri paths and nested application templates become
+    S3 locations. Returns the template and the (local file, S3 key) pairs to upload."""
+    code_location = f"s3://{CODE_BUCKET}/{CODE_KEY}"
     function_globals = template.get("Globals", {}).get("Function", {})
     if "CodeUri" in function_globals:
-        function_globals["CodeUri"] = location
+        function_globals["CodeUri"] = code_location
+    uploads = []
     for resource in template.get("Resources", {}).values():
-        if resource.get("Type") == SERVERLESS_FUNCTION and "CodeUri" in resource.get("Properties", {}):
-            resource["Properties"]["CodeUri"] = location
-    return template
+        properties = resource.get("Properties", {})
+        if resource.get("Type") == SERVERLESS_FUNCTION and "CodeUri" in properties:
+            properties["CodeUri"] = code_location
+        elif resource.get("Type") == SERVERLESS_APPLICATION and isinstance(properties.get("Location"), str):
+            key = "nested/" + properties["Location"].replace(os.sep, "/")
+            uploads.append((os.path.join(template_dir, properties["Location"]), key))
+            properties["Location"] = f"https://s3.{region}.amazonaws.com/{CODE_BUCKET}/{key}"
+    return template, uploads
 
 
-def transform(template_path, params):
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+def transform(template_path, params, region):
+    os.environ["AWS_DEFAULT_REGION"] = region
     from samtranslator.translator.transform import transform as sam_transform
 
-    template = package_code_uris(load_template(template_path))
-    return sam_transform(template, params, NoManagedPolicies())
+    template, uploads = package(load_template(template_path), os.path.dirname(os.path.abspath(template_path)), region)
+    return sam_transform(template, params, NoManagedPolicies()), uploads
+
+
+def replace_nested_outputs(node, nested_stacks):
+    """moto 5.2.1 creates nested stacks but cannot resolve `GetAtt <stack>.Outputs.<name>`
+    (its Stack model has no get_cfn_attribute). For the rehearsal only, such references become
+    a marker string; the template tests check the real references."""
+    if isinstance(node, list):
+        return [replace_nested_outputs(item, nested_stacks) for item in node]
+    if not isinstance(node, dict):
+        return node
+    get_att = node.get("Fn::GetAtt")
+    if len(node) == 1 and isinstance(get_att, list) and get_att[0] in nested_stacks:
+        return NESTED_OUTPUT_MARKER + get_att[1].split(".", 1)[1]
+    sub = node.get("Fn::Sub")
+    if len(node) == 1 and sub is not None:
+        text = sub if isinstance(sub, str) else sub[0]
+        for name in nested_stacks:
+            text = re.sub(r"\$\{" + re.escape(name) + r"\.Outputs\.([A-Za-z0-9]+)\}", NESTED_OUTPUT_MARKER + r"\1", text)
+        node = {"Fn::Sub": text if isinstance(sub, str) else [text] + sub[1:]}
+    return {key: replace_nested_outputs(value, nested_stacks) for key, value in node.items()}
 
 
 def client(service, endpoint, region):
@@ -119,6 +149,21 @@ def invoke_permissions(lam, function_name):
     return permissions
 
 
+def stack_resources(cfn, stack):
+    resources = []
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack):
+        for r in page["StackResourceSummaries"]:
+            resources.append(
+                {
+                    "logicalId": r["LogicalResourceId"],
+                    "type": r["ResourceType"],
+                    "physicalId": r.get("PhysicalResourceId", ""),
+                    "status": r["ResourceStatus"],
+                }
+            )
+    return resources
+
+
 def wait_for_stack(cfn, stack):
     deadline = time.monotonic() + STACK_WAIT_SECONDS
     while True:
@@ -129,7 +174,9 @@ def wait_for_stack(cfn, stack):
 
 
 def rehearse(template_path, endpoint, region, stack, params):
-    transformed = transform(template_path, params)
+    transformed, uploads = transform(template_path, params, region)
+    nested = {k for k, v in transformed["Resources"].items() if v["Type"] == "AWS::CloudFormation::Stack"}
+    transformed = replace_nested_outputs(transformed, nested)
 
     s3 = client("s3", endpoint, region)
     create_bucket = {"Bucket": CODE_BUCKET}
@@ -137,6 +184,9 @@ def rehearse(template_path, endpoint, region, stack, params):
         create_bucket["CreateBucketConfiguration"] = {"LocationConstraint": region}
     s3.create_bucket(**create_bucket)
     s3.put_object(Bucket=CODE_BUCKET, Key=CODE_KEY, Body=bootstrap_zip())
+    for path, key in uploads:
+        with open(path, "rb") as nested:
+            s3.put_object(Bucket=CODE_BUCKET, Key=key, Body=nested.read())
 
     cfn = client("cloudformation", endpoint, region)
     cfn.create_stack(
@@ -148,18 +198,7 @@ def rehearse(template_path, endpoint, region, stack, params):
     status = wait_for_stack(cfn, stack)
     description = cfn.describe_stacks(StackName=stack)["Stacks"][0]
 
-    resources = []
-    paginator = cfn.get_paginator("list_stack_resources")
-    for page in paginator.paginate(StackName=stack):
-        for r in page["StackResourceSummaries"]:
-            resources.append(
-                {
-                    "logicalId": r["LogicalResourceId"],
-                    "type": r["ResourceType"],
-                    "physicalId": r.get("PhysicalResourceId", ""),
-                    "status": r["ResourceStatus"],
-                }
-            )
+    resources = stack_resources(cfn, stack)
     by_type = {}
     for r in resources:
         by_type.setdefault(r["type"], []).append(r)
@@ -241,6 +280,18 @@ def rehearse(template_path, endpoint, region, stack, params):
             }
         )
 
+    nested_stacks = []
+    for r in by_type.get("AWS::CloudFormation::Stack", []):
+        nested = cfn.describe_stacks(StackName=r["physicalId"])["Stacks"][0]
+        nested_stacks.append(
+            {
+                "logicalId": r["logicalId"],
+                "status": nested["StackStatus"],
+                "parameters": {p["ParameterKey"]: p.get("ParameterValue", "") for p in nested.get("Parameters", [])},
+                "resources": stack_resources(cfn, r["physicalId"]),
+            }
+        )
+
     buckets = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
     tables = client("dynamodb", endpoint, region).list_tables()["TableNames"]
 
@@ -254,6 +305,7 @@ def rehearse(template_path, endpoint, region, stack, params):
         "rules": rules,
         "roles": roles,
         "streams": streams,
+        "nestedStacks": nested_stacks,
         "buckets": buckets,
         "tables": tables,
     }
@@ -265,6 +317,7 @@ def main(argv):
 
     t = commands.add_parser("transform")
     t.add_argument("--template", required=True)
+    t.add_argument("--region", default="us-east-1")
     t.add_argument("--param", action="append")
 
     r = commands.add_parser("rehearse")
@@ -277,9 +330,8 @@ def main(argv):
     args = parser.parse_args(argv)
     params = parse_params(args.param)
     if args.command == "transform":
-        result = transform(args.template, params)
+        result, _ = transform(args.template, params, args.region)
     else:
-        os.environ["AWS_DEFAULT_REGION"] = args.region
         result = rehearse(args.template, args.endpoint, args.region, args.stack, params)
     json.dump(result, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
