@@ -35,8 +35,8 @@ LOCKED := $(if $(FLOCK),$(FLOCK) $(CACHE_DIR).lock,)
 
 $(addprefix build-,$(FUNCTIONS)):
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 2; }
-	@mkdir -p "$(dir $(CACHE_DIR))" "$(ARTIFACTS_DIR)"
-	$(LOCKED) $(MAKE) --no-print-directory --makefile "$(abspath $(lastword $(MAKEFILE_LIST)))" publish
+	@mkdir -p "$(ARTIFACTS_DIR)"
+	mkdir -p "$(dir $(CACHE_DIR))" && $(LOCKED) $(MAKE) --no-print-directory --makefile "$(abspath $(lastword $(MAKEFILE_LIST)))" publish
 	cp -a "$(PUBLISH_DIR)/." "$(ARTIFACTS_DIR)/"
 
 publish: $(PUBLISH_DIR)/bootstrap

@@ -5,6 +5,8 @@ Used by the xunit tests in tests/Pipeline.IntegrationTests/Deploy: this script d
 mechanics (transform, create the stack, read back what was created) and prints JSON; the
 tests make the assertions.
 
+  sam_rehearsal.py decode --template T
+      prints any CloudFormation template (YAML short tags included) as JSON
   sam_rehearsal.py transform --template T [--param K=V ...]
       prints the transformed CloudFormation template (JSON)
   sam_rehearsal.py rehearse --template T --endpoint URL --stack NAME [--param K=V ...]
@@ -315,6 +317,9 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
+    d = commands.add_parser("decode")
+    d.add_argument("--template", required=True)
+
     t = commands.add_parser("transform")
     t.add_argument("--template", required=True)
     t.add_argument("--region", default="us-east-1")
@@ -328,8 +333,10 @@ def main(argv):
     r.add_argument("--param", action="append")
 
     args = parser.parse_args(argv)
-    params = parse_params(args.param)
-    if args.command == "transform":
+    params = parse_params(getattr(args, "param", None))
+    if args.command == "decode":
+        result = load_template(args.template)
+    elif args.command == "transform":
         result, _ = transform(args.template, params, args.region)
     else:
         result = rehearse(args.template, args.endpoint, args.region, args.stack, params)
