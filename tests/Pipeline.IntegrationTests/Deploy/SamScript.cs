@@ -27,6 +27,11 @@ internal static class SamScript
         ["ReportSender"] = "pipeline@example.com",
     };
 
+    public static string SamConfigPath => Path.Combine(RepoPaths.Root, "samconfig.toml");
+
+    public static Task<JsonObject> ReadSamConfigAsync(CancellationToken cancellationToken) =>
+        RunAsync(["samconfig", "--config", SamConfigPath], cancellationToken);
+
     public static Task<JsonObject> DecodeAsync(string templatePath, CancellationToken cancellationToken) =>
         RunAsync(["decode", "--template", templatePath], cancellationToken);
 

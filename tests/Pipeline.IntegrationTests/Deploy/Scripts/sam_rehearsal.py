@@ -7,6 +7,8 @@ tests make the assertions.
 
   sam_rehearsal.py decode --template T
       prints any CloudFormation template (YAML short tags included) as JSON
+  sam_rehearsal.py samconfig --config samconfig.toml
+      prints each environment's settings, parameter_overrides split into a map
   sam_rehearsal.py transform --template T [--param K=V ...]
       prints the transformed CloudFormation template (JSON)
   sam_rehearsal.py rehearse --template T --endpoint URL --stack NAME [--param K=V ...]
@@ -80,6 +82,27 @@ def package(template, template_dir, region):
             uploads.append((os.path.join(template_dir, properties["Location"]), key))
             properties["Location"] = f"https://s3.{region}.amazonaws.com/{CODE_BUCKET}/{key}"
     return template, uploads
+
+
+def read_samconfig(path):
+    """samconfig.toml as SAM CLI reads it; parameter_overrides is a shell-quoted K=V string."""
+    import shlex
+    import tomllib
+
+    with open(path, "rb") as config:
+        environments = tomllib.load(config)
+    result = {}
+    for environment, commands in environments.items():
+        if not isinstance(commands, dict):
+            continue
+        result[environment] = {}
+        for command, section in commands.items():
+            settings = dict(section.get("parameters", {}))
+            overrides = settings.get("parameter_overrides")
+            if isinstance(overrides, str):
+                settings["parameter_overrides"] = parse_params(shlex.split(overrides))
+            result[environment][command] = settings
+    return result
 
 
 def transform(template_path, params, region):
@@ -320,6 +343,9 @@ def main(argv):
     d = commands.add_parser("decode")
     d.add_argument("--template", required=True)
 
+    c = commands.add_parser("samconfig")
+    c.add_argument("--config", required=True)
+
     t = commands.add_parser("transform")
     t.add_argument("--template", required=True)
     t.add_argument("--region", default="us-east-1")
@@ -334,7 +360,9 @@ def main(argv):
 
     args = parser.parse_args(argv)
     params = parse_params(getattr(args, "param", None))
-    if args.command == "decode":
+    if args.command == "samconfig":
+        result = read_samconfig(args.config)
+    elif args.command == "decode":
         result = load_template(args.template)
     elif args.command == "transform":
         result, _ = transform(args.template, params, args.region)
