@@ -112,9 +112,11 @@ public sealed class UsageAggregator
         var kept = new KeptByReason();
         var gbSeconds = 0m;
         var services = new Dictionary<string, ServiceUsage>(StringComparer.Ordinal);
+        var shards = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in records)
         {
             invocations++;
+            shards.Add(r.Shard);
             kinesisRecords += r.KinesisRecords;
             payloadUnits += r.KinesisPayloadUnits;
             billedKb += r.KinesisBilledKb;
@@ -146,6 +148,7 @@ public sealed class UsageAggregator
         {
             Day = day,
             Invocations = invocations,
+            Shards = shards.Count,
             KinesisRecords = kinesisRecords,
             KinesisPayloadUnits = payloadUnits,
             KinesisBilledKb = billedKb,
