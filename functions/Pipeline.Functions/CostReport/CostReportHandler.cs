@@ -34,6 +34,9 @@ public sealed class CostReportHandler : ILambdaHandler
 
     public const string GraphsPrefix = "graphs/";
 
+    /// <summary>Concurrent GETs of usage files: enough to hide S3 latency, few enough for a small function.</summary>
+    public const int MaxParallelReads = 32;
+
     private readonly CostReportSettings _settings;
     private readonly PriceTable _prices;
     private readonly IObjectStore _store;
@@ -133,22 +136,13 @@ public sealed class CostReportHandler : ILambdaHandler
         var bucket = _settings.ArchiveBucket;
         var notes = new List<string>();
 
-        var usage = new List<ReadOnlyMemory<byte>>();
+        var rollups = new List<DailyRollup>();
+        var usageFiles = 0;
         foreach (var day in CostModel.MonthThrough(asOf))
         {
-            var objects = await _store.ListAsync(bucket, UsageKeys.DayPrefix(day), MaxUsageFilesPerDay, ct).ConfigureAwait(false);
-            if (objects.Count >= MaxUsageFilesPerDay)
-            {
-                notes.Add($"More than {MaxUsageFilesPerDay} usage files on {day:yyyy-MM-dd}: only the first were read.");
-            }
-
-            foreach (var o in objects)
-            {
-                if (await _store.GetAsync(bucket, o.Key, ct).ConfigureAwait(false) is { } bytes)
-                {
-                    usage.Add(bytes);
-                }
-            }
+            var (rollup, files) = await DayAsync(day, asOf, notes, ct).ConfigureAwait(false);
+            rollups.Add(rollup);
+            usageFiles += files;
         }
 
         var previous = await _store.GetAsync(bucket, ReportKeys.Json(CostReportJob.PreviousMonthEnd(asOf)), ct).ConfigureAwait(false);
@@ -162,7 +156,7 @@ public sealed class CostReportHandler : ILambdaHandler
             GeneratedAt = _time.GetUtcNow(),
             Prices = _prices,
             Mail = _settings.Mail,
-            UsageFiles = usage,
+            Usage = UsageFold.Empty.With(rollups),
             PreviousMonthReport = previous,
             GraphDiff = diff,
             Notes = notes,
@@ -176,12 +170,51 @@ public sealed class CostReportHandler : ILambdaHandler
         var messageId = await SendAsync(outputs.RawMessage, ct).ConfigureAwait(false);
         context.Logger.LogInformation(
             "cost report {AsOf} stored at s3://{Bucket}/{Key} and sent as {MessageId} to {Recipients} recipient(s); {UsageFiles} usage file(s), month to date {Total} USD",
-            asOf, bucket, htmlKey, messageId, _settings.Mail.To.Count, usage.Count, outputs.Model.MonthToDate.Total);
+            asOf, bucket, htmlKey, messageId, _settings.Mail.To.Count, usageFiles, outputs.Model.MonthToDate.Total);
 
         var result = new CostReportResult(
-            asOf, bucket, htmlKey, ReportKeys.Json(asOf), ReportKeys.Png(asOf), messageId, _settings.Mail.To.Count, usage.Count,
+            asOf, bucket, htmlKey, ReportKeys.Json(asOf), ReportKeys.Png(asOf), messageId, _settings.Mail.To.Count, usageFiles,
             outputs.Model.MonthToDate.Total, outputs.Model.Projected.Total, outputs.Model.MonthToDate.Savings);
         return new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(result, CostReportResultJsonContext.Default.CostReportResult), writable: false);
+    }
+
+    /// <summary>
+    /// One day's usage: its rollup when the day is settled and was rolled up before, else its
+    /// usage files (read with bounded parallelism), rolled up for next time once settled.
+    /// Returns the usage files read (0 from a rollup).
+    /// </summary>
+    private async Task<(DailyRollup Rollup, int Files)> DayAsync(DateOnly day, DateOnly asOf, List<string> notes, CancellationToken ct)
+    {
+        var bucket = _settings.ArchiveBucket;
+        var settled = DailyRollup.IsSettled(day, asOf);
+        if (settled
+            && await _store.GetAsync(bucket, DailyRollup.KeyFor(day), ct).ConfigureAwait(false) is { } stored
+            && DailyRollup.TryDeserialize(stored) is { } existing
+            && existing.Day == day)
+        {
+            return (existing, 0);
+        }
+
+        var objects = await _store.ListAsync(bucket, UsageKeys.DayPrefix(day), MaxUsageFilesPerDay, ct).ConfigureAwait(false);
+        if (objects.Count >= MaxUsageFilesPerDay)
+        {
+            notes.Add($"More than {MaxUsageFilesPerDay} usage files on {day:yyyy-MM-dd}: only the first were read.");
+        }
+
+        var files = new ReadOnlyMemory<byte>[objects.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, objects.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = MaxParallelReads, CancellationToken = ct },
+            async (i, token) => files[i] = await _store.GetAsync(bucket, objects[i].Key, token).ConfigureAwait(false) ?? ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+
+        // A file deleted between list and get reads as empty and is counted as malformed.
+        var rollup = DailyRollup.Fold(day, files);
+        if (settled)
+        {
+            await _store.PutAsync(bucket, DailyRollup.KeyFor(day), DailyRollup.Serialize(rollup), "application/json", ct).ConfigureAwait(false);
+        }
+
+        return (rollup, objects.Count);
     }
 
     private async Task<string> SendAsync(byte[] rawMessage, CancellationToken ct)

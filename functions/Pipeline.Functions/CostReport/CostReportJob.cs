@@ -30,8 +30,8 @@ public sealed record CostReportInputs
     public required PriceTable Prices { get; init; }
     public required ReportMailSettings Mail { get; init; }
 
-    /// <summary>The bytes of every usage file of the month up to <see cref="AsOf"/>.</summary>
-    public required IReadOnlyList<ReadOnlyMemory<byte>> UsageFiles { get; init; }
+    /// <summary>The month's usage up to <see cref="AsOf"/>, folded per day (see <see cref="DailyRollup"/>).</summary>
+    public required UsageFold Usage { get; init; }
 
     /// <summary>The last report of the previous month (its archive size is this month's start), if any.</summary>
     public ReadOnlyMemory<byte>? PreviousMonthReport { get; init; }
@@ -60,13 +60,7 @@ public static class CostReportJob
     public static CostReportOutputs Run(CostReportInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var aggregator = new UsageAggregator();
-        foreach (var file in inputs.UsageFiles)
-        {
-            aggregator.Add(file.Span);
-        }
-
-        var usage = aggregator.Fold();
+        var usage = inputs.Usage;
         var notes = new List<string>(inputs.Notes);
         var setup = new PipelineSetup
         {

@@ -61,6 +61,29 @@ public sealed class CostReportHandlerTests
     }
 
     [Fact]
+    public async Task HandleAsync_SettledDays_AreRolledUpAndReadFromTheRollupNextTime()
+    {
+        await SeedUsageAsync(new DateOnly(2026, 11, 1), 25);
+        var handler = Handler(new FakeSes());
+
+        var first = await InvokeAsync(handler, Scheduled("2026-11-26T07:00:00Z"));
+        var firstModel = ReportJson.Deserialize(_store.Objects[(Bucket, first.JsonKey)].Content)!;
+        _store.Gets.Clear();
+        var second = await InvokeAsync(handler, Scheduled("2026-11-26T07:00:00Z"));
+        var secondModel = ReportJson.Deserialize(_store.Objects[(Bucket, second.JsonKey)].Content)!;
+
+        // Days 1..23 are settled on the 25th: rolled up; the 24th and 25th may still change.
+        _store.Objects.Keys.Where(k => k.Key.StartsWith("reports/usage-daily/", StringComparison.Ordinal))
+            .Should().HaveCount(23).And.Contain((Bucket, "reports/usage-daily/dt=2026-11-23.json"));
+        first.UsageFiles.Should().Be(25);
+        second.UsageFiles.Should().Be(2);
+        _store.Gets.Should().NotContain(k => k.StartsWith("usage/dt=2026-11-23", StringComparison.Ordinal))
+            .And.Contain(k => k.StartsWith("usage/dt=2026-11-24", StringComparison.Ordinal));
+        secondModel.Traffic.Should().Be(firstModel.Traffic);
+        secondModel.MonthToDate.Should().Be(firstModel.MonthToDate);
+    }
+
+    [Fact]
     public async Task HandleAsync_DetailAsOf_PicksTheDay()
     {
         await SeedUsageAsync(new DateOnly(2026, 11, 26), 1);

@@ -63,8 +63,19 @@ public sealed class CostReportJobTests
         GeneratedAt = new DateTimeOffset(2026, 11, 4, 7, 0, 0, TimeSpan.Zero),
         Prices = PriceTable.Default,
         Mail = Mail,
-        UsageFiles = usage,
+        Usage = Fold(usage),
     };
+
+    private static UsageFold Fold(IReadOnlyList<ReadOnlyMemory<byte>> files)
+    {
+        var aggregator = new UsageAggregator();
+        foreach (var file in files)
+        {
+            aggregator.Add(file.Span);
+        }
+
+        return aggregator.Fold();
+    }
 
     /// <summary>Per day, two shards each deliver 500,000 traces and archive 1,000 bytes.</summary>
     private static List<ReadOnlyMemory<byte>> UsageFiles(int month = 11, int days = 3)
