@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
 
@@ -590,7 +591,9 @@ public static class SegmentParser
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var key = Text(ref reader);
-            var keyOk = !reader.ValueIsEscaped && AnnotationRules.IsValidKey(reader.ValueSpan);
+            var keyOk = reader.ValueIsEscaped
+                ? AnnotationRules.IsValidKey(Encoding.UTF8.GetBytes(reader.GetString() ?? string.Empty))
+                : AnnotationRules.IsValidKey(reader.ValueSpan);
             reader.Read();
             var valueOk = reader.TokenType is JsonTokenType.String or JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False;
             reader.Skip();
