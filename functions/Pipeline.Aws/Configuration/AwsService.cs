@@ -1,0 +1,30 @@
+namespace Pipeline.Aws.Configuration;
+
+/// <summary>The AWS services the pipeline calls.</summary>
+public enum AwsService
+{
+    Kinesis,
+    XRay,
+    SesV2,
+    S3,
+    DynamoDb,
+}
+
+/// <summary>Per-service wire facts: SigV4 signing name, endpoint host prefix, endpoint variable suffix.</summary>
+internal sealed record AwsServiceInfo(AwsService Service, string SigningName, string EndpointPrefix, string EndpointVariableSuffix)
+{
+    // Signing names and endpoint prefixes from each service's model (endpointPrefix / signingName);
+    // variable suffixes from the SDKs' "service-specific endpoints" spec: the service id upper-cased
+    // with spaces as underscores (Kinesis, XRay, SESv2, S3, DynamoDB).
+    private static readonly AwsServiceInfo[] All =
+    [
+        new(AwsService.Kinesis, "kinesis", "kinesis", "KINESIS"),
+        new(AwsService.XRay, "xray", "xray", "XRAY"),
+        new(AwsService.SesV2, "ses", "email", "SESV2"),
+        new(AwsService.S3, "s3", "s3", "S3"),
+        new(AwsService.DynamoDb, "dynamodb", "dynamodb", "DYNAMODB"),
+    ];
+
+    public static AwsServiceInfo Of(AwsService service) =>
+        (uint)service < (uint)All.Length ? All[(int)service] : throw new ArgumentOutOfRangeException(nameof(service), service, null);
+}
