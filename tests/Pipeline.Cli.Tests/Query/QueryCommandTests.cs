@@ -2,7 +2,9 @@ using System.CommandLine;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Time.Testing;
+using Pipeline.Aws;
 using Pipeline.Aws.Athena;
+using Pipeline.Aws.Configuration;
 using Pipeline.Cli.Query;
 using Pipeline.Testing;
 
@@ -12,6 +14,7 @@ namespace Pipeline.Cli.Tests.Query;
 public sealed class QueryCommandTests : IClassFixture<QueryTestArchive>, IClassFixture<MotoFixture>
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+    private static readonly HttpClient Http = AwsClients.CreateHttpClient();
     private readonly QueryTestArchive _archive;
     private readonly MotoFixture _moto;
 
@@ -130,9 +133,9 @@ public sealed class QueryCommandTests : IClassFixture<QueryTestArchive>, IClassF
     }
 
     private static QueryCommandContext Context(IAthenaClient? athena = null) =>
-        new(new FakeTimeProvider(Now), _ => null, RepoPaths.Root, outputIsTerminal: false,
-            _ => athena ?? throw new InvalidOperationException("no Athena in this test"))
+        new(new FakeTimeProvider(Now), new DictionaryEnvironment(new Dictionary<string, string>()), Http, RepoPaths.Root, outputIsTerminal: false)
         {
+            AthenaFactory = _ => athena ?? throw new InvalidOperationException("no Athena in this test"),
             AthenaPollInterval = TimeSpan.Zero,
         };
 
