@@ -43,28 +43,6 @@ internal sealed class AthenaClient : IAthenaClient
         _retry = retry;
     }
 
-    /// <summary>AWS_ENDPOINT_URL_ATHENA, else the settings' AWS_ENDPOINT_URL, else athena.{region}.amazonaws.com.</summary>
-    public static Uri ResolveEndpoint(AwsSettings settings, IEnvironment environment)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(environment);
-        var own = environment.GetVariable(EndpointVariable);
-        if (!string.IsNullOrWhiteSpace(own))
-        {
-            return Uri.TryCreate(own.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-                ? uri
-                : throw new AwsConfigurationException($"{EndpointVariable} must be an absolute http(s) URL, got '{own}'.");
-        }
-
-        if (settings.EndpointUrl is { } shared)
-        {
-            return shared;
-        }
-
-        var dnsSuffix = settings.Region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
-        return new Uri($"https://athena.{settings.Region}.{dnsSuffix}/");
-    }
-
     public async Task<string> StartQueryExecutionAsync(AthenaQueryRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -194,11 +172,33 @@ public static class AthenaClientFactory
         ArgumentNullException.ThrowIfNull(settings);
         return new AthenaClient(
             httpClient,
-            AthenaClient.ResolveEndpoint(settings, environment),
+            ResolveEndpoint(settings, environment),
             settings.Region,
             AwsHttpClient.CredentialsFor(settings),
             timeProvider ?? TimeProvider.System,
             new RetryPolicy(settings.Retry));
+    }
+
+    /// <summary>AWS_ENDPOINT_URL_ATHENA, else the settings' AWS_ENDPOINT_URL, else athena.{region}.amazonaws.com.</summary>
+    public static Uri ResolveEndpoint(AwsSettings settings, IEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(environment);
+        var own = environment.GetVariable(AthenaClient.EndpointVariable);
+        if (!string.IsNullOrWhiteSpace(own))
+        {
+            return Uri.TryCreate(own.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                ? uri
+                : throw new AwsConfigurationException($"{AthenaClient.EndpointVariable} must be an absolute http(s) URL, got '{own}'.");
+        }
+
+        if (settings.EndpointUrl is { } shared)
+        {
+            return shared;
+        }
+
+        var dnsSuffix = settings.Region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
+        return new Uri($"https://athena.{settings.Region}.{dnsSuffix}/");
     }
 }
 
