@@ -35,9 +35,9 @@ public sealed class QueryCommandTests : IClassFixture<QueryTestArchive>, IClassF
         code.Should().Be(0);
         output.Should().Be(
             "reason,documents,paths,first_seen,last_seen\r\n" +
-            "InvalidTraceId,2,1,2026-11-25T07:01:00Z,2026-11-25T07:05:00Z\r\n" +
-            "DocumentTooLarge,1,1,2026-11-24T23:59:00Z,2026-11-24T23:59:00Z\r\n" +
-            "MissingName,1,1,2026-11-25T07:03:00Z,2026-11-25T07:03:00Z\r\n");
+            "invalid_trace_id,2,1,2026-11-25T07:01:00.000Z,2026-11-25T07:05:00.000Z\r\n" +
+            "document_too_large,1,1,2026-11-24T23:59:00.000Z,2026-11-24T23:59:00.000Z\r\n" +
+            "missing_name,1,1,2026-11-25T07:03:00.000Z,2026-11-25T07:03:00.000Z\r\n");
     }
 
     [Fact]
