@@ -155,15 +155,28 @@ public sealed class NamedQueriesTests : IClassFixture<QueryTestArchive>
         var result = Run("quarantine-reasons");
 
         Cells(result, 0, 1, 2, 3, 4).Should().Equal(Rows(
-            ["InvalidTraceId", "2", "1", "2026-11-25T07:01:00Z", "2026-11-25T07:05:00Z"],
-            ["DocumentTooLarge", "1", "1", "2026-11-24T23:59:00Z", "2026-11-24T23:59:00Z"],
-            ["MissingName", "1", "1", "2026-11-25T07:03:00Z", "2026-11-25T07:03:00Z"]));
+            ["invalid_trace_id", "2", "1", "2026-11-25T07:01:00.000Z", "2026-11-25T07:05:00.000Z"],
+            ["document_too_large", "1", "1", "2026-11-24T23:59:00.000Z", "2026-11-24T23:59:00.000Z"],
+            ["missing_name", "1", "1", "2026-11-25T07:03:00.000Z", "2026-11-25T07:03:00.000Z"]));
+    }
+
+    [Fact]
+    public void QuarantineSamples_OneReason_DecodesOriginalDocumentsNewestFirst()
+    {
+        var result = Run("quarantine-samples", ("reason", "invalid_trace_id"));
+
+        result.Columns.Should().Equal("arrival_time", "sequence_number", "path", "size", "document");
+        Cells(result, 0, 2, 3, 4).Should().Equal(Rows(
+            ["2026-11-25T07:05:00.000Z", "$.trace_id", "19", "{\"trace_id\":\"1-zz\"}"],
+            ["2026-11-25T07:01:00.000Z", "$.trace_id", "16", "{\"trace_id\":\"x\"}"]));
     }
 
     [Fact]
     public void DailyUsage_Window_SumsCountersPerDay()
     {
         var result = Run("daily-usage");
+
+        RunAdHoc("SELECT sum(kept_by_reason.head), sum(s3_puts) FROM usage WHERE dt = '2026-11-25'").Rows.Single().Should().Equal("3", "6");
 
         Cells(result, 0, 1, 2, 3, 4, 5, 6, 7).Should().Equal(Rows(
             ["2026-11-24", "3", "3", "0", "1", "2", "1", "512"],
@@ -208,6 +221,8 @@ public sealed class NamedQueriesTests : IClassFixture<QueryTestArchive>
             .Rows.Single()[0].Should().Be("not typed in the DDL");
         RunAdHoc("SELECT sum(CAST(json_extract_scalar(line, '$.extra_future_counter') AS bigint)) FROM usage_raw")
             .Rows.Single()[0].Should().Be("7");
+        RunAdHoc("SELECT sum(CAST(json_extract_scalar(line, '$.services[0].segments') AS bigint)) FROM usage_raw")
+            .Rows.Single()[0].Should().Be("18");
     }
 
     [Fact]

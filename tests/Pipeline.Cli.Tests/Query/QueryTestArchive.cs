@@ -59,11 +59,11 @@ public sealed class QueryTestArchive : IDisposable
         WriteGzipLines("segments/dt=2026-11-20/hour=12/shardId-000000000000-0.ndjson.gz", OldSlowTrace());
 
         WriteGzipLines("quarantine/dt=2026-11-25/shardId-000000000000-1.ndjson.gz",
-            Quarantine("InvalidTraceId", "$.trace_id", "2026-11-25T07:01:00Z", "{\"trace_id\":\"x\"}"),
-            Quarantine("MissingName", "$.name", "2026-11-25T07:03:00Z", "{\"id\":\"0000000000000001\"}"),
-            Quarantine("InvalidTraceId", "$.trace_id", "2026-11-25T07:05:00Z", "{\"trace_id\":\"1-zz\"}"));
+            Quarantine("invalid_trace_id", 11, "$.trace_id", "2026-11-25T07:01:00.000Z", "{\"trace_id\":\"x\"}"),
+            Quarantine("missing_name", 3, "$.name", "2026-11-25T07:03:00.000Z", "{\"id\":\"0000000000000001\"}"),
+            Quarantine("invalid_trace_id", 11, "$.trace_id", "2026-11-25T07:05:00.000Z", "{\"trace_id\":\"1-zz\"}"));
         WriteGzipLines("quarantine/dt=2026-11-24/shardId-000000000000-0.ndjson.gz",
-            Quarantine("DocumentTooLarge", "$", "2026-11-24T23:59:00Z", "{}"));
+            Quarantine("document_too_large", 1, "$", "2026-11-24T23:59:00.000Z", "{}"));
 
         WriteText("usage/dt=2026-11-25/shardId-000000000000-1.json", Usage(10, 8, 2, 4, 5, 2, 2048, extra: 7));
         WriteText("usage/dt=2026-11-25/shardId-000000000001-7.json", Usage(5, 4, 1, 2, 3, 1, 1024, extra: null));
@@ -242,27 +242,47 @@ public sealed class QueryTestArchive : IDisposable
         return http;
     }
 
-    private static string Quarantine(string reason, string path, string arrival, string raw) => new JsonObject
+    /// <summary>A quarantine line as Pipeline.Core's ArchiveLines.WriteQuarantine writes it.</summary>
+    private static string Quarantine(string reason, int code, string path, string arrival, string original)
     {
-        ["reason"] = reason,
-        ["path"] = path,
-        ["shard"] = "shardId-000000000000",
-        ["sequence"] = "1",
-        ["arrival"] = arrival,
-        ["raw"] = raw,
-    }.ToJsonString();
+        var bytes = Encoding.UTF8.GetBytes(original);
+        return new JsonObject
+        {
+            ["reason"] = reason,
+            ["reason_code"] = code,
+            ["path"] = path,
+            ["sequence_number"] = "4960" + arrival[17..19],
+            ["arrival_time"] = arrival,
+            ["size"] = bytes.Length,
+            ["original_base64"] = Convert.ToBase64String(bytes),
+        }.ToJsonString();
+    }
 
     private static string Usage(long segmentsIn, long valid, long invalid, long kept, long tracesSeen, long tracesKept, long bytes, long? extra)
     {
         var usage = new JsonObject
         {
+            ["version"] = 1,
+            ["shard"] = "shardId-000000000000",
+            ["first_sequence"] = "1",
+            ["last_sequence"] = "9",
+            ["arrived_at"] = "2026-11-25T07:00:00+00:00",
+            ["kinesis_records"] = segmentsIn,
             ["segments_in"] = segmentsIn,
             ["segments_valid"] = valid,
             ["segments_invalid"] = invalid,
             ["segments_kept"] = kept,
             ["traces_seen"] = tracesSeen,
             ["traces_kept"] = tracesKept,
+            ["kept_by_reason"] = new JsonObject { ["head"] = tracesKept, ["tail_error"] = 0, ["tail_fault"] = 0, ["tail_throttle"] = 0, ["tail_slow"] = 0 },
+            ["bytes_in"] = bytes * 4,
             ["bytes_archived"] = bytes,
+            ["xray_put_calls"] = 1,
+            ["xray_documents"] = kept,
+            ["lambda_duration_ms"] = 120,
+            ["lambda_memory_mb"] = 512,
+            ["s3_puts"] = 3,
+            ["services"] = new JsonArray(new JsonObject { ["name"] = "service-a", ["segments"] = segmentsIn, ["traces"] = tracesSeen }),
         };
         if (extra is { } x)
         {

@@ -139,7 +139,8 @@ internal sealed class QueryHandler
         }
         catch (Exception e) when (e is QueryParameterException or SqlSyntaxException or ArgumentException
             or InvalidOperationException or AthenaQueryFailedException or TimeoutException or DuckDB.NET.Data.DuckDBException
-            or Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException)
+            or Amazon.Runtime.AmazonServiceException or Pipeline.Aws.Http.AwsServiceException or Pipeline.Aws.Configuration.AwsConfigurationException
+            or HttpRequestException or IOException)
         {
             await _error.WriteLineAsync($"pipeline query: {e.Message}").ConfigureAwait(false);
             return 1;
@@ -192,8 +193,8 @@ internal sealed class QueryHandler
         QueryInvocation invocation, AthenaSqlFiles files, string athenaSql, IReadOnlyDictionary<string, string> resolved, DateOnly today, CancellationToken cancellationToken)
     {
         var tables = files.Tables();
-        var settings = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
-        var bucket = invocation.Bucket ?? (invocation.DataDir is null ? settings.ArchiveBucket : null);
+        var (settings, stackBucket) = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
+        var bucket = invocation.Bucket ?? (invocation.DataDir is null ? stackBucket : null);
         if (invocation.DataDir is not null || bucket is null)
         {
             var dataDir = invocation.DataDir ?? Path.Combine(_context.WorkingDirectory, QueryCommandContext.DefaultDataDir);
@@ -210,8 +211,8 @@ internal sealed class QueryHandler
         var copy = Directory.CreateTempSubdirectory("pipeline-query-");
         try
         {
-            using var s3 = QueryCommandContext.CreateS3(settings);
-            var mirror = new S3ArchiveMirror(s3);
+            using var aws = _context.CreateAwsClients(settings);
+            var mirror = new S3ArchiveMirror(aws.S3);
             var copied = await mirror.CopyAsync(bucket, tables.Select(t => t.KeyPrefix), from, to, copy.FullName, cancellationToken).ConfigureAwait(false);
             await _error.WriteLineAsync($"pipeline query: copied {copied} object(s) of s3://{bucket} for {from:yyyy-MM-dd}..{to:yyyy-MM-dd}").ConfigureAwait(false);
             return DuckDbQueryRunner.Run(athenaSql, copy.FullName, tables, invocation.MaxRows);
@@ -224,8 +225,8 @@ internal sealed class QueryHandler
 
     private async Task<QueryResult> RunOnAthenaAsync(QueryInvocation invocation, string athenaSql, CancellationToken cancellationToken)
     {
-        var settings = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
-        var client = _context.CreateAthena(settings);
+        var (settings, _) = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
+        var client = _context.AthenaFactory(settings);
         var runner = new AthenaQueryRunner(client, _context.Time, _context.AthenaPollInterval);
         var outcome = await runner.RunAsync(
             new AthenaQueryRequest(athenaSql, invocation.Database, invocation.WorkGroup, invocation.OutputLocation),
