@@ -1,13 +1,15 @@
+using Pipeline.Functions.Configuration;
 using Pipeline.Functions.CostReport;
 
 namespace Pipeline.Functions.Hosting;
 
 /// <summary>
-/// Every function this bootstrap can run. Each handler adds its one line to <see cref="Create"/>.
+/// Every function this bootstrap can run, one line each; the names are those of
+/// <see cref="FunctionContract"/>, which template.yaml uses.
 /// Test-only handlers never go here: tests build their own registry.
 /// </summary>
 internal static class FunctionCatalog
 {
     public static HandlerRegistry Create() => new HandlerRegistry()
-        .Add(FunctionNames.CostReport, CostReportHandler.CreateAsync);
+        .Add(FunctionContract.CostReportHandler, CostReportHandler.CreateAsync);
 }
