@@ -52,7 +52,9 @@ internal static partial class ParquetCompactor
         var rows = new List<IReadOnlyList<string?>>();
         foreach (var query in queries)
         {
-            var sql = CommentLine().Replace(query.Sql, string.Empty);
+            // Upper bound: any column name outside comments and string literals counts as read
+            // (an alias that happens to be a column name too); row-group skipping is ignored.
+            var sql = StringLiteral().Replace(CommentLine().Replace(query.Sql, string.Empty), "''");
             if (!Word(sql, SourceTable))
             {
                 continue;
@@ -102,6 +104,9 @@ internal static partial class ParquetCompactor
 
     [GeneratedRegex(@"--[^\n]*")]
     private static partial Regex CommentLine();
+
+    [GeneratedRegex(@"'(?:[^']|'')*'")]
+    private static partial Regex StringLiteral();
 }
 
 /// <param name="ParquetKey">Key of the Parquet object, relative to the archive root.</param>
