@@ -1,2 +1,21 @@
-// The single Lambda `bootstrap` executable; the Runtime API host lands with issue 6.
-return 0;
+// The single Lambda `bootstrap` executable: _HANDLER picks the function (see Hosting/FunctionCatalog).
+using System.Runtime.InteropServices;
+using Pipeline.Functions.Hosting;
+using Pipeline.Lambda;
+
+using var stopping = new CancellationTokenSource();
+
+// Lambda sends SIGTERM before it shuts a sandbox down (when extensions are registered).
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stopping.Cancel();
+});
+
+await using var stdout = Console.OpenStandardOutput();
+return await Bootstrap.RunAsync(
+    FunctionCatalog.Create(),
+    ProcessEnvironmentVariables.Instance,
+    TimeProvider.System,
+    stdout,
+    stopping.Token).ConfigureAwait(false);

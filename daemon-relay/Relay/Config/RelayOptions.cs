@@ -1,0 +1,84 @@
+using System.Net;
+
+namespace Relay.Config;
+
+/// <summary>How SDK sampling requests on the TCP address are answered.</summary>
+public enum SdkSamplingMode
+{
+    /// <summary>One rule that records every request: the pipeline archives everything and samples later.</summary>
+    All,
+    /// <summary>Forward GetSamplingRules/SamplingTargets, signed, to X-Ray.</summary>
+    Proxy,
+}
+
+/// <summary>The daemon's log levels, most verbose first ("prod" is the daemon's default and means info).</summary>
+public enum RelayLogLevel
+{
+    Dev,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Prod,
+}
+
+/// <summary>
+/// Everything the relay is configured with, bound once from defaults, cfg.yaml, environment and
+/// flags (in that order of precedence, flags last) by <see cref="OptionsParser"/>. Every default
+/// is documented in daemon-relay/Relay/cfg.yaml.
+/// </summary>
+public sealed record RelayOptions
+{
+    public const int DefaultPort = 2000;
+    public const int DefaultBufferMemoryMb = 16;
+    public const int DefaultSpoolMaxMb = 256;
+    public const int DefaultSdkMaxPerSecond = 0;
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(1);
+
+    public IPEndPoint UdpEndpoint { get; init; } = new(IPAddress.Loopback, DefaultPort);
+
+    public IPEndPoint TcpEndpoint { get; init; } = new(IPAddress.Loopback, DefaultPort);
+
+    /// <summary>Null turns the /healthz + /metrics listener off.</summary>
+    public IPEndPoint? MetricsEndpoint { get; init; } = new(IPAddress.Loopback, 2112);
+
+    public int BufferMemoryMb { get; init; } = DefaultBufferMemoryMb;
+
+    public string Region { get; init; } = "";
+
+    public Uri? Endpoint { get; init; }
+
+    public string? ConfigPath { get; init; }
+
+    public RelayLogLevel LogLevel { get; init; } = RelayLogLevel.Prod;
+
+    public bool LocalMode { get; init; }
+
+    /// <summary>Accepted for drop-in compatibility; STS assume-role is not available to the relay (logged at start).</summary>
+    public string? RoleArn { get; init; }
+
+    public string Stream { get; init; } = "";
+
+    public bool Aggregate { get; init; }
+
+    /// <summary>Null disables spooling: batches Kinesis cannot take after retries are dropped and counted.</summary>
+    public string? SpoolDir { get; init; }
+
+    public int SpoolMaxMb { get; init; } = DefaultSpoolMaxMb;
+
+    public TimeSpan DrainTimeout { get; init; } = DefaultDrainTimeout;
+
+    public TimeSpan FlushInterval { get; init; } = DefaultFlushInterval;
+
+    public SdkSamplingMode SdkSampling { get; init; } = SdkSamplingMode.All;
+
+    /// <summary>0 = no cap (every request recorded); otherwise a per-node ceiling shared by the SDK clients.</summary>
+    public int SdkMaxPerSecond { get; init; } = DefaultSdkMaxPerSecond;
+
+    public bool AllowNonLoopback { get; init; }
+
+    public long BufferMemoryBytes => (long)BufferMemoryMb * 1024 * 1024;
+
+    public long SpoolMaxBytes => (long)SpoolMaxMb * 1024 * 1024;
+}

@@ -1,0 +1,196 @@
+using System.Net;
+using Pipeline.Aws.Kinesis;
+using Relay.Buffering;
+using Relay.Config;
+using Relay.Http;
+using Relay.Logging;
+using Relay.Receive;
+using Relay.Sampling;
+using Relay.Sending;
+using Relay.Spool;
+using Relay.Telemetry;
+
+namespace Relay;
+
+/// <summary>
+/// The relay as a component: binds the UDP receiver, the SDK sampling endpoint and the
+/// /healthz + /metrics listener, runs the send loop, and drains on <see cref="StopAsync"/>.
+/// Program.cs is a thin shell around it; tests and local mode start it in-process with any
+/// <see cref="IKinesisClient"/> (port 0 binds free ports; read the bound ones back).
+/// </summary>
+public sealed class RelayHost : IAsyncDisposable
+{
+    private readonly RelayOptions _options;
+    private readonly IKinesisClient _kinesis;
+    private readonly JsonLog _log;
+    private readonly TimeProvider _time;
+    private readonly RecordBuffer _buffer;
+    private readonly UdpReceiver _receiver;
+    private readonly RelayPump _pump;
+    private readonly MiniHttpServer? _sampling;
+    private readonly MiniHttpServer? _admin;
+    private readonly CancellationTokenSource _drain = new();
+    private readonly CancellationTokenSource _background = new();
+    private ShardMap? _shardMap;
+    private Task? _pumpTask;
+    private Task? _shardMapTask;
+    private int _stopped;
+
+    public RelayHost(RelayOptions options, IKinesisClient kinesis, JsonLog log, TimeProvider time, ISamplingUpstream? samplingUpstream = null, SenderPolicy? policy = null, Random? random = null, TimeSpan? probeInterval = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _kinesis = kinesis;
+        _log = log;
+        _time = time;
+        Metrics = new RelayMetrics();
+        policy ??= new SenderPolicy();
+        _buffer = new RecordBuffer(options.BufferMemoryBytes, Metrics);
+        var spool = options.SpoolDir is null ? null : new SpoolDirectory(options.SpoolDir, options.SpoolMaxBytes, Metrics, log);
+        IBatchEncoder encoder = options.Aggregate ? new AggregatingEncoder(() => _shardMap) : new PlainEncoder();
+        var collector = new BatchCollector(_buffer, time, options.FlushInterval, encoder.MaxBatchRecords, encoder.MaxBatchBytes);
+        var sender = new KinesisSender(kinesis, options.Stream, Metrics, log, time, random ?? Random.Shared, policy);
+        _pump = new RelayPump(_buffer, collector, encoder, sender, spool, Metrics, log, time, policy)
+        {
+            ProbeInterval = probeInterval ?? RelayPump.DefaultProbeInterval,
+        };
+        try
+        {
+            _receiver = new UdpReceiver(options.UdpEndpoint, _buffer, Metrics, log);
+            var responder = new SamplingResponder(options, time, samplingUpstream, log);
+            _sampling = new MiniHttpServer(options.TcpEndpoint, responder.HandleAsync, log, "sampling");
+            _admin = options.MetricsEndpoint is null ? null : new MiniHttpServer(options.MetricsEndpoint, HandleAdminAsync, log, "metrics");
+        }
+        catch
+        {
+            _receiver?.Dispose();
+            _sampling?.Dispose();
+            throw;
+        }
+    }
+
+    public RelayMetrics Metrics { get; }
+
+    public IPEndPoint UdpEndpoint => _receiver.LocalEndpoint;
+
+    public IPEndPoint? TcpEndpoint => _sampling?.LocalEndpoint;
+
+    public IPEndPoint? MetricsEndpoint => _admin?.LocalEndpoint;
+
+    /// <summary>False while Kinesis is considered down (reported by /healthz, which still answers 200).</summary>
+    public bool KinesisHealthy => _pump.Healthy;
+
+    /// <summary>Completes when the send loop ends (after <see cref="StopAsync"/> drained).</summary>
+    public Task Completion => _pumpTask ?? Task.CompletedTask;
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_options.Aggregate)
+        {
+            _shardMap = await RelayPump.LoadShardMapAsync(_kinesis, _options.Stream, _log, cancellationToken).ConfigureAwait(false);
+            _shardMapTask = RefreshShardMapAsync(_background.Token);
+        }
+
+        _pumpTask = Task.Run(() => _pump.RunAsync(_drain.Token), CancellationToken.None);
+        _sampling?.Start();
+        _admin?.Start();
+        _receiver.Start();
+        _log.Info("relay ready",
+            ("udp", UdpEndpoint.ToString()),
+            ("tcp", TcpEndpoint?.ToString()),
+            ("metrics", MetricsEndpoint?.ToString()),
+            ("stream", _options.Stream),
+            ("region", _options.Region),
+            ("aggregate", _options.Aggregate),
+            ("buffer_mb", _options.BufferMemoryMb),
+            ("spool", _options.SpoolDir),
+            ("sdk_sampling", _options.SdkSampling.ToString().ToLowerInvariant()));
+    }
+
+    /// <summary>
+    /// Stops receiving, sends what is buffered within --drain-timeout, spools (or counts as
+    /// dropped) what is left after it, then stops the HTTP listeners.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            await Completion.ConfigureAwait(false);
+            return;
+        }
+
+        _log.Info("relay stopping", ("buffered_bytes", _buffer.Bytes), ("drain_timeout_s", _options.DrainTimeout.TotalSeconds));
+        _receiver.Stop();
+        _buffer.Complete();
+        _drain.CancelAfter(_options.DrainTimeout);
+        await Completion.ConfigureAwait(false);
+        await _background.CancelAsync().ConfigureAwait(false);
+        if (_shardMapTask is not null)
+        {
+            await _shardMapTask.ConfigureAwait(false);
+        }
+
+        if (_sampling is not null)
+        {
+            await _sampling.StopAsync().ConfigureAwait(false);
+        }
+
+        if (_admin is not null)
+        {
+            await _admin.StopAsync().ConfigureAwait(false);
+        }
+
+        _log.Info("relay stopped",
+            ("received", Metrics.Received),
+            ("forwarded", Metrics.Forwarded),
+            ("spooled", Metrics.Spooled),
+            ("dropped", Metrics.DroppedTotal));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_pumpTask is not null)
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+
+        _receiver.Dispose();
+        _sampling?.Dispose();
+        _admin?.Dispose();
+        _drain.Dispose();
+        _background.Dispose();
+    }
+
+    private async Task RefreshShardMapAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(RelayPump.ShardMapRefresh, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                _shardMap = await RelayPump.LoadShardMapAsync(_kinesis, _options.Stream, _log, cancellationToken).ConfigureAwait(false) ?? _shardMap;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private Task<HttpResponse> HandleAdminAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult((request.Method, request.Path) switch
+        {
+            ("GET", "/healthz") => HttpResponse.Text(200, KinesisHealthy ? "ok\n" : "ok (kinesis unavailable, spooling)\n"),
+            ("GET", "/metrics") => HttpResponse.Text(200, Metrics.ToPrometheus(), "text/plain; version=0.0.4; charset=utf-8"),
+            (_, "/healthz" or "/metrics") => HttpResponse.Text(405, "method not allowed\n"),
+            _ => HttpResponse.Text(404, "not found\n"),
+        });
+}

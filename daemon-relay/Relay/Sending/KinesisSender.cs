@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using Pipeline.Aws.Http;
+using Pipeline.Aws.Kinesis;
+using Relay.Logging;
+using Relay.Telemetry;
+
+namespace Relay.Sending;
+
+/// <summary>Retry and pacing knobs of the sender; the defaults are what the relay runs with.</summary>
+public sealed record SenderPolicy
+{
+    /// <summary>Whole-call failures (network, 5xx) in a row before Kinesis counts as down.</summary>
+    public int CallAttempts { get; init; } = 3;
+
+    /// <summary>Rounds of retrying only the failed records of a partial failure.</summary>
+    public int PartialRetries { get; init; } = 8;
+
+    public TimeSpan CallBackoffBase { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan PartialBackoffBase { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan BackoffCap { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Pause added before every call while Kinesis throttles; doubles on throttling, halves on a clean call.</summary>
+    public TimeSpan ThrottlePaceStart { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    public TimeSpan ThrottlePaceCap { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>How a send ended.</summary>
+public enum SendStatus
+{
+    Sent,
+    /// <summary>Kinesis failed whole calls <see cref="SenderPolicy.CallAttempts"/> times, or kept refusing records.</summary>
+    Unavailable,
+    /// <summary>The drain deadline passed.</summary>
+    Cancelled,
+}
+
+/// <summary>The outcome of a send: what is still unsent (empty when <see cref="SendStatus.Sent"/>).</summary>
+public sealed record SendOutcome(SendStatus Status, IReadOnlyList<BatchEntry> Unsent);
+
+/// <summary>
+/// Puts a batch with PutRecords, retrying only the records that failed (jittered exponential
+/// backoff), slowing down while Kinesis throttles, and giving the rest back to the caller (to
+/// spool) when Kinesis is unavailable. One call at a time: the caller owns the single in-flight slot.
+/// </summary>
+public sealed class KinesisSender
+{
+    private const string ThrottledCode = "ProvisionedThroughputExceededException";
+
+    private readonly IKinesisClient _client;
+    private readonly string _stream;
+    private readonly RelayMetrics _metrics;
+    private readonly JsonLog _log;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly SenderPolicy _policy;
+    private TimeSpan _pace;
+
+    public KinesisSender(IKinesisClient client, string stream, RelayMetrics metrics, JsonLog log, TimeProvider time, Random random, SenderPolicy policy)
+    {
+        _client = client;
+        _stream = stream;
+        _metrics = metrics;
+        _log = log;
+        _time = time;
+        _random = random;
+        _policy = policy;
+    }
+
+    /// <summary>The current throttle pace (zero when Kinesis is not throttling).</summary>
+    public TimeSpan Pace => _pace;
+
+    /// <param name="callAttempts">Whole-call failures tolerated before giving up (1 for a probe).</param>
+    public async Task<SendOutcome> SendAsync(IReadOnlyList<BatchEntry> entries, int callAttempts, CancellationToken cancellationToken)
+    {
+        var pending = entries;
+        var callFailures = 0;
+        var partialRounds = 0;
+        while (pending.Count > 0)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return new SendOutcome(SendStatus.Cancelled, pending);
+            }
+
+            PutRecordsResult result;
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                if (_pace > TimeSpan.Zero)
+                {
+                    await Task.Delay(_pace, _time, cancellationToken).ConfigureAwait(false);
+                }
+
+                var request = new PutRecordsEntry[pending.Count];
+                for (var i = 0; i < request.Length; i++)
+                {
+                    request[i] = pending[i].ToPutRecordsEntry();
+                }
+
+                result = await _client.PutRecordsAsync(_stream, request, cancellationToken).ConfigureAwait(false);
+                if (result.Records.Count != pending.Count)
+                {
+                    throw new InvalidDataException($"PutRecords answered {result.Records.Count} results for {pending.Count} records");
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return new SendOutcome(SendStatus.Cancelled, pending);
+            }
+            catch (AwsThrottlingException)
+            {
+                // The whole call was throttled: slow down and retry it like a partial failure of every record.
+                _metrics.OnThrottled(pending.Count);
+                AdjustPace(throttled: true);
+                partialRounds++;
+                if (partialRounds > _policy.PartialRetries)
+                {
+                    return new SendOutcome(SendStatus.Unavailable, pending);
+                }
+
+                _metrics.OnRetried(pending.Count);
+                if (!await BackoffAsync(_policy.PartialBackoffBase, partialRounds, cancellationToken).ConfigureAwait(false))
+                {
+                    return new SendOutcome(SendStatus.Cancelled, pending);
+                }
+
+                continue;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _metrics.OnPutFailure();
+                callFailures++;
+                _log.Warn("PutRecords failed", ("stream", _stream), ("attempt", callFailures), ("records", pending.Count), ("error", e.GetType().Name), ("detail", e.Message));
+                if (callFailures >= callAttempts)
+                {
+                    return new SendOutcome(SendStatus.Unavailable, pending);
+                }
+
+                if (!await BackoffAsync(_policy.CallBackoffBase, callFailures, cancellationToken).ConfigureAwait(false))
+                {
+                    return new SendOutcome(SendStatus.Cancelled, pending);
+                }
+
+                continue;
+            }
+
+            _metrics.OnBatch(pending.Count, Stopwatch.GetElapsedTime(started));
+            callFailures = 0;
+            var failed = new List<BatchEntry>();
+            long sentSegments = 0;
+            long throttled = 0;
+            for (var i = 0; i < pending.Count; i++)
+            {
+                var entry = result.Records[i];
+                if (entry.Succeeded)
+                {
+                    sentSegments += pending[i].Segments;
+                    continue;
+                }
+
+                failed.Add(pending[i]);
+                if (entry.ErrorCode == ThrottledCode)
+                {
+                    throttled++;
+                }
+            }
+
+            _metrics.OnForwarded(sentSegments, pending.Count - failed.Count);
+            AdjustPace(throttled > 0);
+            if (failed.Count == 0)
+            {
+                return new SendOutcome(SendStatus.Sent, []);
+            }
+
+            _metrics.OnThrottled(throttled);
+            partialRounds++;
+            if (partialRounds > _policy.PartialRetries)
+            {
+                _log.Warn("records still failing after retries", ("stream", _stream), ("records", failed.Count));
+                return new SendOutcome(SendStatus.Unavailable, failed);
+            }
+
+            _metrics.OnRetried(failed.Count);
+            _log.Debug("retrying failed records", ("records", failed.Count), ("throttled", throttled), ("round", partialRounds));
+            if (!await BackoffAsync(_policy.PartialBackoffBase, partialRounds, cancellationToken).ConfigureAwait(false))
+            {
+                return new SendOutcome(SendStatus.Cancelled, failed);
+            }
+
+            pending = failed;
+        }
+
+        return new SendOutcome(SendStatus.Sent, []);
+    }
+
+    private void AdjustPace(bool throttled)
+    {
+        if (throttled)
+        {
+            var doubled = _pace == TimeSpan.Zero ? _policy.ThrottlePaceStart : _pace * 2;
+            _pace = doubled > _policy.ThrottlePaceCap ? _policy.ThrottlePaceCap : doubled;
+        }
+        else if (_pace > TimeSpan.Zero)
+        {
+            var halved = _pace / 2;
+            _pace = halved < _policy.ThrottlePaceStart ? TimeSpan.Zero : halved;
+        }
+    }
+
+    /// <summary>Full jitter: a uniform delay up to base·2^(attempt-1), capped. False when cancelled.</summary>
+    private async Task<bool> BackoffAsync(TimeSpan baseDelay, int attempt, CancellationToken cancellationToken)
+    {
+        var ceiling = baseDelay * Math.Pow(2, Math.Min(attempt - 1, 16));
+        if (ceiling > _policy.BackoffCap)
+        {
+            ceiling = _policy.BackoffCap;
+        }
+
+        var delay = ceiling * _random.NextDouble();
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

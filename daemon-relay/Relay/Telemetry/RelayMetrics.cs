@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Text;
+
+namespace Relay.Telemetry;
+
+/// <summary>
+/// The relay's counters, updated lock-free from the receive and send loops and rendered in the
+/// Prometheus text format for /metrics. Segments are counted as the SDK sent them, whether or not
+/// they were packed into aggregated records.
+/// </summary>
+public sealed class RelayMetrics
+{
+    private static readonly double[] BatchBuckets = [1, 10, 50, 100, 250, 500];
+    private static readonly double[] LatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private readonly long[] _dropped = new long[DropReasons.Count];
+    private readonly Histogram _batchSize = new(BatchBuckets);
+    private readonly Histogram _putLatency = new(LatencyBuckets);
+    private long _received;
+    private long _accepted;
+    private long _withoutTraceId;
+    private long _forwarded;
+    private long _forwardedRecords;
+    private long _spooled;
+    private long _replayed;
+    private long _retried;
+    private long _throttled;
+    private long _putFailures;
+    private long _bufferBytes;
+    private long _spoolBytes;
+
+    /// <summary>Datagrams read from the socket, good or bad.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Segments that passed the header check and entered the buffer.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    /// <summary>Segments Kinesis acknowledged (user records, not aggregated records).</summary>
+    public long Forwarded => Interlocked.Read(ref _forwarded);
+
+    /// <summary>Kinesis records acknowledged (differs from <see cref="Forwarded"/> with --aggregate).</summary>
+    public long ForwardedRecords => Interlocked.Read(ref _forwardedRecords);
+
+    public long Spooled => Interlocked.Read(ref _spooled);
+
+    public long Replayed => Interlocked.Read(ref _replayed);
+
+    public long Retried => Interlocked.Read(ref _retried);
+
+    public long Throttled => Interlocked.Read(ref _throttled);
+
+    public long WithoutTraceId => Interlocked.Read(ref _withoutTraceId);
+
+    public long BufferBytes => Interlocked.Read(ref _bufferBytes);
+
+    public long SpoolBytes => Interlocked.Read(ref _spoolBytes);
+
+    public long PutRecordsCalls => _putLatency.Count;
+
+    public long Dropped(DropReason reason) => Interlocked.Read(ref _dropped[(int)reason]);
+
+    public long DroppedTotal
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < _dropped.Length; i++)
+            {
+                total += Interlocked.Read(ref _dropped[i]);
+            }
+
+            return total;
+        }
+    }
+
+    public void OnReceived() => Interlocked.Increment(ref _received);
+
+    public void OnAccepted(bool hasTraceId)
+    {
+        Interlocked.Increment(ref _accepted);
+        if (!hasTraceId)
+        {
+            Interlocked.Increment(ref _withoutTraceId);
+        }
+    }
+
+    public void OnDropped(DropReason reason, long segments = 1) => Interlocked.Add(ref _dropped[(int)reason], segments);
+
+    public void OnForwarded(long segments, long records)
+    {
+        Interlocked.Add(ref _forwarded, segments);
+        Interlocked.Add(ref _forwardedRecords, records);
+    }
+
+    public void OnSpooled(long segments) => Interlocked.Add(ref _spooled, segments);
+
+    public void OnReplayed(long segments) => Interlocked.Add(ref _replayed, segments);
+
+    public void OnRetried(long records) => Interlocked.Add(ref _retried, records);
+
+    public void OnThrottled(long records) => Interlocked.Add(ref _throttled, records);
+
+    public void OnPutFailure() => Interlocked.Increment(ref _putFailures);
+
+    public void OnBatch(int records, TimeSpan latency)
+    {
+        _batchSize.Observe(records);
+        _putLatency.Observe(latency.TotalSeconds);
+    }
+
+    public void SetBufferBytes(long bytes) => Interlocked.Exchange(ref _bufferBytes, bytes);
+
+    public void SetSpoolBytes(long bytes) => Interlocked.Exchange(ref _spoolBytes, bytes);
+
+    /// <summary>Prometheus text exposition format 0.0.4.</summary>
+    public string ToPrometheus()
+    {
+        var text = new StringBuilder(4096);
+        Counter(text, "xray_relay_received_datagrams_total", "Datagrams read from the UDP socket.", Received);
+        Counter(text, "xray_relay_accepted_segments_total", "Segments that passed the header check and were buffered.", Accepted);
+        Counter(text, "xray_relay_segments_without_trace_id_total", "Accepted segments without a well-formed top-level trace_id (forwarded for the ingest to quarantine).", WithoutTraceId);
+        Counter(text, "xray_relay_forwarded_segments_total", "Segments acknowledged by Kinesis.", Forwarded);
+        Counter(text, "xray_relay_forwarded_records_total", "Kinesis records acknowledged (aggregated records count once).", ForwardedRecords);
+        text.Append("# HELP xray_relay_dropped_segments_total Segments dropped, by reason.\n# TYPE xray_relay_dropped_segments_total counter\n");
+        foreach (var reason in Enum.GetValues<DropReason>())
+        {
+            text.Append(CultureInfo.InvariantCulture, $"xray_relay_dropped_segments_total{{reason=\"{DropReasons.Label(reason)}\"}} {Dropped(reason)}\n");
+        }
+
+        Counter(text, "xray_relay_spooled_segments_total", "Segments written to the spool directory during a Kinesis outage.", Spooled);
+        Counter(text, "xray_relay_replayed_segments_total", "Segments replayed from the spool to Kinesis.", Replayed);
+        Counter(text, "xray_relay_retried_records_total", "Records sent again after a partial PutRecords failure.", Retried);
+        Counter(text, "xray_relay_throttled_records_total", "Records Kinesis refused with ProvisionedThroughputExceededException.", Throttled);
+        Counter(text, "xray_relay_putrecords_failures_total", "PutRecords calls that failed as a whole (network, 5xx).", Interlocked.Read(ref _putFailures));
+        Gauge(text, "xray_relay_buffer_bytes", "Bytes of segments held in memory (buffered, batched or in flight).", BufferBytes);
+        Gauge(text, "xray_relay_spool_bytes", "Bytes in the spool directory.", SpoolBytes);
+        _batchSize.Write(text, "xray_relay_batch_records", "Records per PutRecords call.");
+        _putLatency.Write(text, "xray_relay_putrecords_seconds", "PutRecords call latency.");
+        return text.ToString();
+    }
+
+    private static void Counter(StringBuilder text, string name, string help, long value) =>
+        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+
+    private static void Gauge(StringBuilder text, string name, string help, long value) =>
+        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
+
+    private sealed class Histogram(double[] bounds)
+    {
+        private readonly long[] _counts = new long[bounds.Length + 1];
+        private readonly Lock _sumLock = new();
+        private double _sum;
+        private long _count;
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Observe(double value)
+        {
+            var bucket = bounds.Length;
+            for (var i = 0; i < bounds.Length; i++)
+            {
+                if (value <= bounds[i])
+                {
+                    bucket = i;
+                    break;
+                }
+            }
+
+            Interlocked.Increment(ref _counts[bucket]);
+            Interlocked.Increment(ref _count);
+            lock (_sumLock)
+            {
+                _sum += value;
+            }
+        }
+
+        public void Write(StringBuilder text, string name, string help)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} histogram\n");
+            long cumulative = 0;
+            for (var i = 0; i < bounds.Length; i++)
+            {
+                cumulative += Interlocked.Read(ref _counts[i]);
+                text.Append(CultureInfo.InvariantCulture, $"{name}_bucket{{le=\"{bounds[i]}\"}} {cumulative}\n");
+            }
+
+            cumulative += Interlocked.Read(ref _counts[bounds.Length]);
+            double sum;
+            lock (_sumLock)
+            {
+                sum = _sum;
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"{name}_bucket{{le=\"+Inf\"}} {cumulative}\n{name}_sum {sum}\n{name}_count {cumulative}\n");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Text.Json.Serialization;
+using Pipeline.Core.Cost;
+
+namespace Pipeline.Functions.CostReport;
+
+/// <summary>
+/// Everything a cost report shows, computed once so that the HTML, text, JSON and chart all say
+/// the same thing. Amounts are exact decimals; the renderers round.
+/// </summary>
+public sealed record CostReportModel
+{
+    public required string Title { get; init; }
+    public required int Year { get; init; }
+    public required int Month { get; init; }
+    public required DateOnly AsOf { get; init; }
+    public required DateTimeOffset GeneratedAt { get; init; }
+    public required int DaysElapsed { get; init; }
+    public required int DaysInMonth { get; init; }
+    public required int RateWindowDays { get; init; }
+    public required PriceTableInfo PriceTable { get; init; }
+    public required CostSummary MonthToDate { get; init; }
+    public required CostSummary Projected { get; init; }
+    public required IReadOnlyList<CostRow> Costs { get; init; }
+    public required IReadOnlyList<GroupCost> CostByGroup { get; init; }
+    public required TrafficTotals Traffic { get; init; }
+
+    /// <summary>Estimated archive size after <see cref="AsOf"/>; the next month's report starts from it.</summary>
+    public required long ArchiveBytesAtAsOf { get; init; }
+    public required IReadOnlyList<ServiceRow> Services { get; init; }
+
+    /// <summary>Services past <see cref="CostReportBuilder.MaxServiceRows"/>, left out of <see cref="Services"/>.</summary>
+    public int ServicesOmitted { get; init; }
+
+    public required IReadOnlyList<TopTalker> TopTalkers { get; init; }
+    public required IReadOnlyList<DailyPoint> Daily { get; init; }
+    public ServiceGraphDiff? GraphDiff { get; init; }
+
+    /// <summary>Data-quality notes (e.g. usage records skipped, and why).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
+
+public sealed record PriceTableInfo(string Version, DateOnly RetrievedOn, string Region, string Currency);
+
+/// <summary>The headline: what X-Ray and the pipeline cost, against all traces to X-Ray.</summary>
+public sealed record CostSummary(decimal XRay, decimal Pipeline, decimal Total, decimal AllToXRay, decimal Savings)
+{
+    /// <summary>Savings as a fraction of the all-to-X-Ray cost (0 when that is 0).</summary>
+    public decimal SavingsFraction => AllToXRay == 0m ? 0m : Savings / AllToXRay;
+}
+
+public sealed record CostRow(
+    CostComponent Component,
+    CostGroup Group,
+    string Label,
+    string Unit,
+    decimal QuantityMonthToDate,
+    decimal BillableMonthToDate,
+    decimal UsdMonthToDate,
+    decimal QuantityProjected,
+    decimal UsdProjected);
+
+public sealed record GroupCost(CostGroup Group, string Label, decimal UsdMonthToDate, decimal UsdProjected);
+
+public sealed record TrafficTotals(
+    long SegmentsIn,
+    long SegmentsValid,
+    long SegmentsInvalid,
+    long SegmentsKept,
+    long TracesSeen,
+    long TracesKept,
+    KeptRatios KeptRatio);
+
+/// <summary>Kept traces by reason, each as a fraction of the traces seen.</summary>
+public sealed record KeptRatios(decimal Head, decimal TailError, decimal TailFault, decimal TailThrottle, decimal TailSlow)
+{
+    [JsonIgnore]
+    public decimal Total => Head + TailError + TailFault + TailThrottle + TailSlow;
+}
+
+/// <summary>
+/// One service over the month to date. <see cref="XRayCostShare"/> splits the X-Ray recorded
+/// cost by the service's share of kept traces (a trace through two services counts for both).
+/// </summary>
+public sealed record ServiceRow(
+    string Name,
+    long Segments,
+    long Traces,
+    long KeptTraces,
+    KeptRatios KeptRatio,
+    decimal XRayCostShare,
+    decimal XRayCostUsd);
+
+public sealed record TopTalker(string Name, long Segments, decimal SegmentShare);
+
+public sealed record DailyPoint(DateOnly Day, long TracesSeen, long TracesKept, long SegmentsIn);
+
+/// <summary>
+/// What changed in the service graph over the period. The graph function fills it; until its
+/// types land this is the contract: names and short formatted values, bounded by the builder.
+/// </summary>
+public sealed record ServiceGraphDiff
+{
+    /// <summary>The earlier graph window (e.g. its key or time range).</summary>
+    public string? From { get; init; }
+
+    public string? To { get; init; }
+    public IReadOnlyList<string> AddedNodes { get; init; } = [];
+    public IReadOnlyList<string> RemovedNodes { get; init; } = [];
+    public IReadOnlyList<GraphEdgeChange> AddedEdges { get; init; } = [];
+    public IReadOnlyList<GraphEdgeChange> RemovedEdges { get; init; } = [];
+    public IReadOnlyList<GraphRegression> Regressions { get; init; } = [];
+
+    [JsonIgnore]
+    public bool IsEmpty =>
+        AddedNodes.Count == 0 && RemovedNodes.Count == 0 && AddedEdges.Count == 0
+        && RemovedEdges.Count == 0 && Regressions.Count == 0;
+}
+
+public sealed record GraphEdgeChange(string From, string To);
+
+/// <summary>A metric that got worse on a node or edge, e.g. ("checkout -> payments", "p99 latency", "120 ms", "480 ms").</summary>
+public sealed record GraphRegression(string Subject, string Metric, string Before, string After);

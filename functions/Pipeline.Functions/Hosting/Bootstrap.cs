@@ -1,0 +1,80 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Pipeline.Lambda;
+using Pipeline.Lambda.Logging;
+
+namespace Pipeline.Functions.Hosting;
+
+/// <summary>
+/// The composition root of the <c>bootstrap</c> executable: reads the Lambda environment, builds
+/// the Runtime API client and the handler named by <c>_HANDLER</c>, and runs the host loop.
+/// </summary>
+internal static class Bootstrap
+{
+    public static async Task<int> RunAsync(
+        HandlerRegistry registry,
+        IEnvironmentVariables environment,
+        TimeProvider timeProvider,
+        Stream logOutput,
+        CancellationToken stoppingToken)
+    {
+        var logger = new JsonLineLogger(
+            logOutput,
+            timeProvider,
+            JsonLineLogger.ParseLevel(environment.GetEnvironmentVariable(LambdaEnvironmentVariables.LogLevel)));
+
+        var runtimeApi = environment.GetEnvironmentVariable(LambdaEnvironmentVariables.RuntimeApi);
+        if (string.IsNullOrWhiteSpace(runtimeApi))
+        {
+            logger.LogCritical(
+                "{Variable} is not set: this executable is a Lambda custom runtime and needs the Runtime API address (host:port)",
+                LambdaEnvironmentVariables.RuntimeApi);
+            return LambdaExitCodes.NoRuntimeApi;
+        }
+
+        using var runtimeHttp = CreateRuntimeApiHttpClient();
+        RuntimeApiClient client;
+        try
+        {
+            client = new RuntimeApiClient(runtimeHttp, runtimeApi);
+        }
+        catch (ArgumentException ex)
+        {
+            logger.LogCritical(ex, "{Variable} is malformed", LambdaEnvironmentVariables.RuntimeApi);
+            return LambdaExitCodes.NoRuntimeApi;
+        }
+
+        using var awsHttp = CreateAwsHttpClient();
+        var host = new LambdaHost(client, environment, timeProvider, logger);
+        var init = new HandlerInitContext(environment, timeProvider, awsHttp, logger);
+        var handlerName = environment.GetEnvironmentVariable(LambdaEnvironmentVariables.Handler);
+        return await host.RunAsync(ct => registry.CreateAsync(handlerName, init, ct), stoppingToken).ConfigureAwait(false);
+    }
+
+    // No timeout: invocation/next long-polls for as long as the sandbox waits for an event.
+    // The Runtime API is local to the sandbox, so no proxy and one kept-alive connection.
+    private static HttpClient CreateRuntimeApiHttpClient() =>
+        new(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            MaxConnectionsPerServer = 2,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
+    // Connections are recycled so DNS changes of AWS endpoints are picked up.
+    private static HttpClient CreateAwsHttpClient() =>
+        new(new SocketsHttpHandler
+        {
+            UseCookies = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+}

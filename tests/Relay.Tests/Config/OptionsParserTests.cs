@@ -1,0 +1,275 @@
+using System.Net;
+using Relay.Config;
+
+namespace Relay.Tests.Config;
+
+public sealed class OptionsParserTests
+{
+    private static readonly DictionaryEnvironment NoEnvironment = new(new Dictionary<string, string>());
+
+    private static RelayOptions Parse(params string[] args) => Parse(NoEnvironment, args);
+
+    private static RelayOptions Parse(IRelayEnvironment environment, params string[] args) =>
+        OptionsParser.Parse(args, environment).Options!;
+
+    [Fact]
+    public void Parse_MinimalFlags_GivesDaemonDefaults()
+    {
+        var options = Parse("--stream", "s", "-n", "us-east-1");
+
+        options.UdpEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 2000));
+        options.TcpEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 2000));
+        options.MetricsEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 2112));
+        options.BufferMemoryMb.Should().Be(16);
+        options.SdkSampling.Should().Be(SdkSamplingMode.All);
+        options.SpoolDir.Should().BeNull();
+        options.DrainTimeout.Should().Be(TimeSpan.FromSeconds(5));
+        options.Aggregate.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Parse_EveryFlag_IsBound()
+    {
+        var options = Parse(
+            "-b", "127.0.0.1:3000", "-t", "127.0.0.2:3001", "-m", "32", "-n", "eu-west-1",
+            "-e", "http://127.0.0.1:5000", "-l", "debug", "-o", "-r", "arn:aws:iam::1:role/x",
+            "--stream", "traces", "--aggregate", "--spool-dir", "/tmp/spool", "--spool-max-mb", "10",
+            "--drain-timeout", "750ms", "--metrics", "127.0.0.1:9100", "--sdk-sampling", "proxy",
+            "--sdk-max-per-second", "250");
+
+        options.UdpEndpoint.Should().Be(IPEndPoint.Parse("127.0.0.1:3000"));
+        options.TcpEndpoint.Should().Be(IPEndPoint.Parse("127.0.0.2:3001"));
+        options.BufferMemoryMb.Should().Be(32);
+        options.Region.Should().Be("eu-west-1");
+        options.Endpoint.Should().Be(new Uri("http://127.0.0.1:5000"));
+        options.LogLevel.Should().Be(RelayLogLevel.Debug);
+        options.LocalMode.Should().BeTrue();
+        options.RoleArn.Should().Be("arn:aws:iam::1:role/x");
+        options.Stream.Should().Be("traces");
+        options.Aggregate.Should().BeTrue();
+        options.SpoolDir.Should().Be("/tmp/spool");
+        options.SpoolMaxMb.Should().Be(10);
+        options.DrainTimeout.Should().Be(TimeSpan.FromMilliseconds(750));
+        options.MetricsEndpoint.Should().Be(IPEndPoint.Parse("127.0.0.1:9100"));
+        options.SdkSampling.Should().Be(SdkSamplingMode.Proxy);
+        options.SdkMaxPerSecond.Should().Be(250);
+    }
+
+    [Fact]
+    public void Parse_LongFlagsWithEquals_AreBound()
+    {
+        var options = Parse("--stream=s", "--region=us-east-1", "--buffer-memory=8", "--metrics=off");
+
+        options.BufferMemoryMb.Should().Be(8);
+        options.MetricsEndpoint.Should().BeNull();
+    }
+
+    [Fact]
+    public void Parse_BindInSdkForm_SetsUdpAndTcp()
+    {
+        var options = Parse("--stream", "s", "-n", "us-east-1", "-b", "tcp:127.0.0.1:4000 udp:127.0.0.1:4001");
+
+        options.UdpEndpoint.Port.Should().Be(4001);
+        options.TcpEndpoint.Port.Should().Be(4000);
+    }
+
+    [Fact]
+    public void Parse_Environment_SuppliesStreamRegionAndDaemonAddress()
+    {
+        var environment = new DictionaryEnvironment(new Dictionary<string, string>
+        {
+            ["RELAY_STREAM"] = "from-env",
+            ["AWS_REGION"] = "ap-south-1",
+            ["AWS_XRAY_DAEMON_ADDRESS"] = "udp:127.0.0.1:2200 tcp:127.0.0.1:2300",
+        });
+
+        var options = Parse(environment);
+
+        options.Stream.Should().Be("from-env");
+        options.Region.Should().Be("ap-south-1");
+        options.UdpEndpoint.Port.Should().Be(2200);
+        options.TcpEndpoint.Port.Should().Be(2300);
+    }
+
+    [Fact]
+    public void Parse_FlagsOverrideEnvironment()
+    {
+        var environment = new DictionaryEnvironment(new Dictionary<string, string> { ["RELAY_STREAM"] = "env", ["AWS_REGION"] = "ap-south-1" });
+
+        var options = Parse(environment, "--stream", "flag", "-n", "us-west-2");
+
+        options.Stream.Should().Be("flag");
+        options.Region.Should().Be("us-west-2");
+    }
+
+    [Fact]
+    public void Parse_ConfigFile_ReadsDaemonAndRelayKeys()
+    {
+        using var file = new TempFile("""
+            TotalBufferSizeMB: 24
+            Region: "eu-central-1"
+            Endpoint: "http://127.0.0.1:5001"
+            Socket:
+              UDPAddress: "127.0.0.1:2100"
+              TCPAddress: "127.0.0.1:2101"
+            Logging:
+              LogLevel: "warn"
+              LogRotation: true
+            LocalMode: true
+            Concurrency: 8
+            Version: 2
+            Stream: "cfg-stream"
+            Aggregate: true
+            SpoolDir: "/var/spool/x"
+            SpoolMaxMB: 64
+            DrainTimeout: "2s"
+            MetricsAddress: "off"
+            SdkSampling: "proxy"
+            SdkMaxPerSecond: 50
+            """);
+
+        var parsed = OptionsParser.Parse(["-c", file.Path], NoEnvironment);
+        var options = parsed.Options!;
+
+        options.BufferMemoryMb.Should().Be(24);
+        options.Region.Should().Be("eu-central-1");
+        options.Endpoint.Should().Be(new Uri("http://127.0.0.1:5001"));
+        options.UdpEndpoint.Port.Should().Be(2100);
+        options.TcpEndpoint.Port.Should().Be(2101);
+        options.LogLevel.Should().Be(RelayLogLevel.Warn);
+        options.LocalMode.Should().BeTrue();
+        options.Stream.Should().Be("cfg-stream");
+        options.Aggregate.Should().BeTrue();
+        options.SpoolDir.Should().Be("/var/spool/x");
+        options.SpoolMaxMb.Should().Be(64);
+        options.DrainTimeout.Should().Be(TimeSpan.FromSeconds(2));
+        options.MetricsEndpoint.Should().BeNull();
+        options.SdkSampling.Should().Be(SdkSamplingMode.Proxy);
+        options.SdkMaxPerSecond.Should().Be(50);
+        parsed.Warnings.Should().Contain(w => w.Contains("Concurrency", StringComparison.Ordinal))
+            .And.Contain(w => w.Contains("Logging.LogRotation", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_ShippedCfgYaml_GivesTheDocumentedDefaults()
+    {
+        var shipped = Path.Combine(Pipeline.Testing.RepoPaths.Root, "daemon-relay", "Relay", "cfg.yaml");
+
+        var fromFile = Parse("-c", shipped, "--stream", "s", "-n", "us-east-1");
+        var defaults = Parse("--stream", "s", "-n", "us-east-1");
+
+        fromFile.Should().BeEquivalentTo(defaults, o => o.Excluding(x => x.ConfigPath));
+    }
+
+    [Fact]
+    public void Parse_FlagsOverrideConfigFile()
+    {
+        using var file = new TempFile("Stream: cfg\nRegion: us-east-1\nTotalBufferSizeMB: 24\n");
+
+        var options = Parse("-c", file.Path, "-m", "4", "--stream", "flag");
+
+        options.BufferMemoryMb.Should().Be(4);
+        options.Stream.Should().Be("flag");
+    }
+
+    [Theory]
+    [InlineData("unknown option '--nope'", "--nope")]
+    [InlineData("option --bind needs a value", "-b")]
+    [InlineData("is not a whole number", "-m", "lots")]
+    [InlineData("is not an address", "-b", "127.0.0.1")]
+    [InlineData("is not an address", "-b", "nonsense:abc")]
+    [InlineData("is not an http(s) URL", "-e", "ftp://x")]
+    [InlineData("is not one of dev", "-l", "loud")]
+    [InlineData("is not 'all' or 'proxy'", "--sdk-sampling", "some")]
+    [InlineData("is not a duration", "--drain-timeout", "soon")]
+    [InlineData("--buffer-memory must be between", "-m", "0")]
+    [InlineData("--sdk-max-per-second must be", "--sdk-max-per-second", "-1")]
+    [InlineData("takes no value", "--aggregate=yes")]
+    [InlineData("not a loopback address", "-b", "0.0.0.0:2000")]
+    [InlineData("not a loopback address", "-t", "0.0.0.0:2000")]
+    [InlineData("not a loopback address", "--metrics", "0.0.0.0:2112")]
+    public void Parse_BadFlag_ThrowsWithClearMessage(string message, params string[] flags)
+    {
+        var act = () => Parse([.. flags, "--stream", "s", "-n", "us-east-1"]);
+
+        act.Should().Throw<OptionsException>().WithMessage($"*{message}*");
+    }
+
+    [Fact]
+    public void Parse_NonLoopbackWithAllowFlag_IsAccepted()
+    {
+        var options = Parse("-b", "0.0.0.0:2000", "-t", "0.0.0.0:2000", "--allow-non-loopback", "--stream", "s", "-n", "us-east-1");
+
+        options.UdpEndpoint.Address.Should().Be(IPAddress.Any);
+        options.AllowNonLoopback.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Parse_NoStream_Throws()
+    {
+        var act = () => Parse("-n", "us-east-1");
+
+        act.Should().Throw<OptionsException>().WithMessage("*--stream*RELAY_STREAM*");
+    }
+
+    [Fact]
+    public void Parse_NoRegion_Throws()
+    {
+        var act = () => Parse("--stream", "s");
+
+        act.Should().Throw<OptionsException>().WithMessage("*region*");
+    }
+
+    [Theory]
+    [InlineData("Stream: [a, b]\n", "must be a single value")]
+    [InlineData("Streem: s\n", "unknown key 'Streem'")]
+    [InlineData("Stream: s\n  bad: indent: here\n", "not valid YAML")]
+    [InlineData("- a\n- b\n", "must be a mapping")]
+    [InlineData("Version: 3\n", "only versions 1 and 2")]
+    [InlineData("LocalMode: maybe\n", "is not true or false")]
+    public void Parse_BadConfig_ThrowsWithClearMessage(string yaml, string message)
+    {
+        using var file = new TempFile(yaml);
+
+        var act = () => Parse("-c", file.Path, "--stream", "s", "-n", "us-east-1");
+
+        act.Should().Throw<OptionsException>().WithMessage($"*{message}*");
+    }
+
+    [Fact]
+    public void Parse_MissingConfigFile_Throws()
+    {
+        var act = () => Parse("-c", "/nonexistent/relay.yaml", "--stream", "s", "-n", "us-east-1");
+
+        act.Should().Throw<OptionsException>().WithMessage("*cannot read*");
+    }
+
+    [Fact]
+    public void Parse_HelpAndVersion_AreRecognised()
+    {
+        OptionsParser.Parse(["-h"], NoEnvironment).ShowHelp.Should().BeTrue();
+        OptionsParser.Parse(["--version"], NoEnvironment).ShowVersion.Should().BeTrue();
+        OptionsParser.HelpText.Should().Contain("--spool-dir").And.Contain("--allow-non-loopback");
+    }
+
+    [Fact]
+    public void Parse_RoleArn_IsAcceptedWithAWarning()
+    {
+        var parsed = OptionsParser.Parse(["-r", "arn:aws:iam::1:role/r", "--stream", "s", "-n", "us-east-1"], NoEnvironment);
+
+        parsed.Warnings.Should().ContainSingle(w => w.Contains("assume-role", StringComparison.Ordinal));
+    }
+
+    private sealed class TempFile : IDisposable
+    {
+        public TempFile(string content)
+        {
+            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"relay-cfg-{Guid.NewGuid():N}.yaml");
+            File.WriteAllText(Path, content);
+        }
+
+        public string Path { get; }
+
+        public void Dispose() => File.Delete(Path);
+    }
+}
