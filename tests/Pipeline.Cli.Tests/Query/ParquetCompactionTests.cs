@@ -102,5 +102,13 @@ public sealed class ParquetCompactionTests : IDisposable
         output.ToString().Should().Contain("segments_parquet/dt=2026-11-25/hour=07/part-00000.parquet: 6 rows")
             .And.Contain("segments_parquet/dt=2026-11-25/hour=08/part-00000.parquet: 2 rows")
             .And.Contain("query,ndjson_gz_bytes,parquet_bytes,parquet_pct,columns_read");
+
+        using var queryOutput = new StringWriter();
+        var queryRoot = new System.CommandLine.RootCommand { QueryCommand.Create(context) };
+        var queryCode = await queryRoot.Parse(["query", "SELECT count(*) AS n, count(DISTINCT hour) AS hours FROM segments", "--parquet", "--data-dir", _archive.Root, "--format", "csv"])
+            .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = queryOutput, Error = error }, TestContext.Current.CancellationToken);
+
+        queryCode.Should().Be(0, error.ToString());
+        queryOutput.ToString().Should().Be("n,hours\r\n8,2\r\n", "only 2026-11-25 was compacted: 6 + 2 rows");
     }
 }
