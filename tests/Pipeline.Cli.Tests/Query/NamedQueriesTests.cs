@@ -156,8 +156,8 @@ public sealed class NamedQueriesTests : IClassFixture<QueryTestArchive>
 
         Cells(result, 0, 1, 2, 3, 4).Should().Equal(Rows(
             ["invalid_trace_id", "2", "1", "2026-11-25T07:01:00.000Z", "2026-11-25T07:05:00.000Z"],
-            ["document_too_large", "1", "1", "2026-11-24T23:59:00.000Z", "2026-11-24T23:59:00.000Z"],
-            ["missing_name", "1", "1", "2026-11-25T07:03:00.000Z", "2026-11-25T07:03:00.000Z"]));
+            ["missing_name", "1", "1", "2026-11-25T07:03:00.000Z", "2026-11-25T07:03:00.000Z"],
+            ["too_large", "1", "1", "2026-11-24T23:59:00.000Z", "2026-11-24T23:59:00.000Z"]));
     }
 
     [Fact]
