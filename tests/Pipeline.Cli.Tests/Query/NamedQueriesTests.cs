@@ -114,11 +114,13 @@ public sealed class NamedQueriesTests : IClassFixture<QueryTestArchive>
     {
         var result = Run("service-edges");
 
-        result.Columns.Should().Equal("caller", "callee", "calls", "errors", "faults", "throttles");
+        result.Columns.Should().Equal("caller", "callee", "calls", "errors", "faults", "throttles", "avg_ms", "p99_ms");
         Cells(result, 0, 1, 2, 3, 4, 5).Should().Equal(Rows(
             ["service-a", "service-b", "2", "0", "1", "0"],
             ["service-a", "DynamoDB", "1", "0", "0", "0"],
             ["service-b", "postgres@db", "1", "0", "0", "0"]));
+        Numbers(result, 6).Should().BeEquivalentTo(new double?[] { 650, 40, 60 }, o => o.WithStrictOrdering().Using<double>(c => c.Subject.Should().BeApproximately(c.Expectation, 0.01)).WhenTypeIs<double>());
+        Numbers(result, 7).Should().BeEquivalentTo(new double?[] { 1000, 40, 60 }, o => o.WithStrictOrdering().Using<double>(c => c.Subject.Should().BeApproximately(c.Expectation, 0.01)).WhenTypeIs<double>());
     }
 
     [Fact]
