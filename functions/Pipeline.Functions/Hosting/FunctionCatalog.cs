@@ -1,5 +1,7 @@
 using Pipeline.Functions.Configuration;
 using Pipeline.Functions.CostReport;
+using Pipeline.Functions.Ingest;
+using Pipeline.Functions.XRayReplay;
 
 namespace Pipeline.Functions.Hosting;
 
@@ -11,5 +13,7 @@ namespace Pipeline.Functions.Hosting;
 internal static class FunctionCatalog
 {
     public static HandlerRegistry Create() => new HandlerRegistry()
+        .Add(FunctionContract.IngestHandler, IngestHandler.Create)
+        .Add(FunctionContract.XRayReplayHandler, XRayReplayHandler.Create)
         .Add(FunctionContract.CostReportHandler, CostReportHandler.CreateAsync);
 }
