@@ -174,6 +174,9 @@ public sealed class GraphBuildCounters
     public IEnumerable<(GraphSkipReason Reason, long Count)> NonZero() =>
         Enum.GetValues<GraphSkipReason>().Where(r => _skipped[(int)r] != 0).Select(r => (r, _skipped[(int)r]));
 
+    /// <summary>For readers that drop a line before it reaches the parser (e.g. longer than any segment).</summary>
+    public void SkipUnparseable() => Skip(GraphSkipReason.Unparseable);
+
     internal void Skip(GraphSkipReason reason, long count = 1) => _skipped[(int)reason] += count;
 }
 

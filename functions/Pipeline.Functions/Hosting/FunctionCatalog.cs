@@ -7,5 +7,6 @@ namespace Pipeline.Functions.Hosting;
 /// </summary>
 internal static class FunctionCatalog
 {
-    public static HandlerRegistry Create() => new HandlerRegistry();
+    public static HandlerRegistry Create() => new HandlerRegistry()
+        .Add(FunctionNames.ServiceGraph, init => ServiceGraph.ServiceGraphHandler.Create(init));
 }
