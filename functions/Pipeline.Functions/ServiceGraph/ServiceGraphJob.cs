@@ -113,15 +113,25 @@ public sealed class ServiceGraphJob
         return outputs;
     }
 
+    /// <summary>The <c>segments/dt=/hour=/</c> prefixes of every arrival hour from the window start to its end plus <see cref="ServiceGraphSql.ArrivalGrace"/>.</summary>
+    public static IReadOnlyList<string> HourPrefixes(DateTimeOffset windowStart, DateTimeOffset windowEnd)
+    {
+        var prefixes = new List<string>();
+        var hour = new DateTimeOffset(windowStart.UtcDateTime.Date.AddHours(windowStart.UtcDateTime.Hour), TimeSpan.Zero);
+        for (var last = windowEnd + ServiceGraphSql.ArrivalGrace; hour < last; hour = hour.AddHours(1))
+        {
+            prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"{ArchiveKeys.SegmentsPrefix}dt={hour.UtcDateTime:yyyy-MM-dd}/hour={hour.UtcDateTime:HH}/"));
+        }
+
+        return prefixes;
+    }
+
     /// <summary>Archive objects of every arrival hour from the window start to its end plus the grace, in key order.</summary>
     private async Task<List<StoredObject>> ListAsync(DateTimeOffset windowStart, DateTimeOffset windowEnd, CancellationToken cancellationToken)
     {
         var objects = new List<StoredObject>();
-        var hour = new DateTimeOffset(windowStart.UtcDateTime.Date.AddHours(windowStart.UtcDateTime.Hour), TimeSpan.Zero);
-        var last = windowEnd + ServiceGraphSql.ArrivalGrace;
-        for (; hour < last; hour = hour.AddHours(1))
+        foreach (var prefix in HourPrefixes(windowStart, windowEnd))
         {
-            var prefix = string.Create(CultureInfo.InvariantCulture, $"{ArchiveKeys.SegmentsPrefix}dt={hour.UtcDateTime:yyyy-MM-dd}/hour={hour.UtcDateTime:HH}/");
             var listed = await _store.ListAsync(_options.ArchiveBucket, prefix, MaxObjectsPerHour, cancellationToken).ConfigureAwait(false);
             if (listed.Count >= MaxObjectsPerHour)
             {
