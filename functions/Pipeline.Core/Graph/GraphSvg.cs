@@ -11,7 +11,7 @@ namespace Pipeline.Core.Graph;
 /// </summary>
 public static class GraphSvg
 {
-    private const int ColumnWidth = 300;
+    private const int ColumnWidth = 350;
     private const int RowHeight = 110;
     private const int NodeWidth = 190;
     private const int NodeHeight = 62;
@@ -111,7 +111,7 @@ public static class GraphSvg
         svg.Append("</g>\n");
     }
 
-    private static void DrawEdge(StringBuilder svg, (double X, double Y) from, (double X, double Y) to, bool self, string colour, string label)
+    private static void DrawEdge(StringBuilder svg, (double X, double Y) from, (double X, double Y) to, bool self, string colour, List<string> label)
     {
         var y1 = from.Y + (NodeHeight / 2.0);
         var y2 = to.Y + (NodeHeight / 2.0);
@@ -143,17 +143,24 @@ public static class GraphSvg
         }
 
         svg.Append(CultureInfo.InvariantCulture, $"<g class=\"edge\"><path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" marker-end=\"url(#arrow)\"/>");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(lx)}\" y=\"{F(ly)}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{colour}\">{Escape(label)}</text></g>\n");
+        // A white halo keeps labels readable where they cross lines; a regression goes on a second line.
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(lx)}\" y=\"{F(ly)}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{colour}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">");
+        for (var i = 0; i < label.Count; i++)
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<tspan x=\"{F(lx)}\" dy=\"{(i == 0 ? 0 : 12)}\">{Escape(label[i])}</tspan>");
+        }
+
+        svg.Append("</text></g>\n");
     }
 
-    private static string EdgeLabel(EdgeDocument edge, List<RegressionDocument> regressed)
+    private static List<string> EdgeLabel(EdgeDocument edge, List<RegressionDocument> regressed)
     {
-        var label = string.Create(CultureInfo.InvariantCulture, $"{edge.SummaryStatistics.TotalCount} req · p99 {Millis(edge.Percentiles.P99)}");
+        var label = new List<string> { string.Create(CultureInfo.InvariantCulture, $"{edge.SummaryStatistics.TotalCount} req · p99 {Millis(edge.Percentiles.P99)}") };
         foreach (var r in regressed)
         {
-            label += r.Metric == GraphDiff.P99Metric
-                ? string.Create(CultureInfo.InvariantCulture, $" ▲ p99 {Millis(r.Before)}→{Millis(r.After)}")
-                : string.Create(CultureInfo.InvariantCulture, $" ▲ failures {r.Before * 100:0.#}%→{r.After * 100:0.#}%");
+            label.Add(r.Metric == GraphDiff.P99Metric
+                ? string.Create(CultureInfo.InvariantCulture, $"▲ p99 {Millis(r.Before)} → {Millis(r.After)}")
+                : string.Create(CultureInfo.InvariantCulture, $"▲ failures {r.Before * 100:0.#}% → {r.After * 100:0.#}%"));
         }
 
         return label;
