@@ -1,6 +1,7 @@
 using Pipeline.Functions.Configuration;
 using Pipeline.Functions.CostReport;
 using Pipeline.Functions.Ingest;
+using Pipeline.Functions.ServiceGraph;
 using Pipeline.Functions.XRayReplay;
 
 namespace Pipeline.Functions.Hosting;
@@ -15,5 +16,6 @@ internal static class FunctionCatalog
     public static HandlerRegistry Create() => new HandlerRegistry()
         .Add(FunctionContract.IngestHandler, IngestHandler.Create)
         .Add(FunctionContract.XRayReplayHandler, XRayReplayHandler.Create)
-        .Add(FunctionContract.CostReportHandler, CostReportHandler.CreateAsync);
+        .Add(FunctionContract.CostReportHandler, CostReportHandler.CreateAsync)
+        .Add(FunctionContract.ServiceGraphHandler, init => ServiceGraphHandler.Create(init));
 }
