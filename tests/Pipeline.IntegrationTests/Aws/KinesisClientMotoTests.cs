@@ -134,5 +134,41 @@ public sealed class KinesisClientMotoTests(MotoFixture moto) : IDisposable
         await act.Should().ThrowAsync<AwsResourceInUseException>();
     }
 
+    [Fact]
+    public async Task PutRecords_ParallelWritersOnSeparateStreams_LoseNothing()
+    {
+        // One client shared by four writers, one writer per stream (moto loses records when two
+        // writers share a stream). Bounded: 4 streams × 5 batches × 100 records.
+        const int streams = 4, batches = 5, perBatch = 100;
+        var names = Enumerable.Range(0, streams).Select(_ => MotoFixture.UniqueName("parallel")).ToList();
+        foreach (var name in names)
+        {
+            await _aws.Kinesis.CreateStreamAsync(name, 2, _ct);
+        }
+
+        await Task.WhenAll(names.Select(async name =>
+        {
+            for (var b = 0; b < batches; b++)
+            {
+                var entries = Enumerable.Range(0, perBatch).Select(i => new PutRecordsEntry(Encoding.ASCII.GetBytes($"{name}/{b}/{i}"), $"key-{i % 7}")).ToList();
+                var result = await _aws.Kinesis.PutRecordsAsync(name, entries, _ct);
+                result.FailedRecordCount.Should().Be(0);
+            }
+        }));
+
+        foreach (var name in names)
+        {
+            var payloads = new List<string>();
+            foreach (var shard in await _aws.Kinesis.ListShardsAsync(name, _ct))
+            {
+                var iterator = await _aws.Kinesis.GetShardIteratorAsync(name, shard.ShardId, ShardIteratorType.TrimHorizon, cancellationToken: _ct);
+                var read = await _aws.Kinesis.GetRecordsAsync(iterator, cancellationToken: _ct);
+                payloads.AddRange(read.Records.Select(r => Encoding.ASCII.GetString(r.Data.Span)));
+            }
+
+            payloads.Should().HaveCount(batches * perBatch).And.OnlyHaveUniqueItems().And.AllSatisfy(p => p.Should().StartWith(name + "/"));
+        }
+    }
+
     public void Dispose() => _aws.Dispose();
 }
