@@ -7,8 +7,8 @@ namespace Pipeline.Core.Graph;
 /// <summary>Bounds of one <see cref="ServiceGraphBuilder"/>.</summary>
 /// <param name="MaxPendingJoins">Entries the pending-join maps may hold together (calls waiting
 /// for their callee segment, callee segments waiting for their call, independent subsegments
-/// waiting for their owner). An entry costs about 80 bytes, so the default 1,000,000 is ≈ 80 MB
-/// at worst.</param>
+/// waiting for their owner). An entry costs about 56 bytes (×2 while the map grows), so the
+/// default 1,000,000 is ≈ 56–112 MB at worst.</param>
 /// <param name="MaxNodes">Distinct nodes (services and inferred); each edge between them costs ≈ 0.5–8 KB (latency buckets).</param>
 public sealed record GraphBuilderOptions(int MaxPendingJoins = 1_000_000, int MaxNodes = 10_000)
 {
@@ -41,7 +41,7 @@ public sealed class ServiceGraphBuilder
     private readonly Dictionary<(int From, int To), EdgeStatistics> _edges = [];
     private readonly Dictionary<CallKey, PendingCall> _pendingCalls = [];
     private readonly Dictionary<CallKey, PendingChild> _pendingChildren = [];
-    private readonly Dictionary<CallKey, List<PendingCall>> _pendingOwners = [];
+    private readonly Dictionary<CallKey, List<(CallKey Key, PendingCall Call)>> _pendingOwners = [];
     private long _pendingOwnerCalls;
     private bool[] _isCall = new bool[16];
 
@@ -144,9 +144,9 @@ public sealed class ServiceGraphBuilder
                     && _pendingOwners.Remove(new CallKey(traceHi, traceLo, id), out var waiting))
                 {
                     _pendingOwnerCalls -= waiting.Count;
-                    foreach (var call in waiting)
+                    foreach (var (key, call) in waiting)
                     {
-                        ArriveCall(call.Key, call with { Caller = service });
+                        ArriveCall(key, call with { Caller = service });
                     }
                 }
             }
@@ -165,7 +165,7 @@ public sealed class ServiceGraphBuilder
             return;
         }
 
-        var calls = new List<PendingCall>();
+        var calls = new List<(CallKey Key, PendingCall Call)>();
         CollectCalls(segment, traceHi, traceLo, caller: -1, firstIndex: 0, calls);
         if (calls.Count == 0)
         {
@@ -190,7 +190,7 @@ public sealed class ServiceGraphBuilder
     }
 
     /// <summary>Finds the outermost call subsegments from <paramref name="firstIndex"/> on.</summary>
-    private void CollectCalls(ParsedSegment segment, ulong traceHi, ulong traceLo, int caller, int firstIndex, List<PendingCall>? deferred = null)
+    private void CollectCalls(ParsedSegment segment, ulong traceHi, ulong traceLo, int caller, int firstIndex, List<(CallKey Key, PendingCall Call)>? deferred = null)
     {
         var nodes = segment.Nodes;
         for (var i = firstIndex; i < nodes.Length; i++)
@@ -221,17 +221,25 @@ public sealed class ServiceGraphBuilder
                 continue;
             }
 
+            var key = new CallKey(traceHi, traceLo, id);
+            Counters.Calls++;
+            if (deferred is null && _pendingChildren.Remove(key, out var child))
+            {
+                // The traced callee came first: no need to name the node the call would infer.
+                AddEdge(caller, child.Callee, node.Duration, Outcome(node));
+                continue;
+            }
+
             var target = CallTargets.Infer(segment, node);
             var inferred = Node(target.Name, target.Type, target.Kind);
-            var call = new PendingCall(new CallKey(traceHi, traceLo, id), caller, inferred, target.MayHaveChildSegment, node.Duration, Outcome(node));
-            Counters.Calls++;
+            var call = new PendingCall(node.Duration, caller, inferred, Outcome(node), target.MayHaveChildSegment);
             if (deferred is not null)
             {
-                deferred.Add(call);
+                deferred.Add((key, call));
             }
             else
             {
-                ArriveCall(call.Key, call);
+                ArriveCall(key, call);
             }
         }
     }
@@ -349,7 +357,7 @@ public sealed class ServiceGraphBuilder
     /// </summary>
     public ServiceGraph Build()
     {
-        foreach (var call in _pendingCalls.Values.OrderBy(c => c.Key))
+        foreach (var (_, call) in _pendingCalls.OrderBy(c => c.Key))
         {
             AddInferredEdge(call);
         }
@@ -495,7 +503,8 @@ public sealed class ServiceGraphBuilder
         }
     }
 
-    private readonly record struct PendingCall(CallKey Key, int Caller, int Inferred, bool MayHaveChild, double Seconds, CallOutcome Outcome);
+    /// <summary>24 bytes: with its 24-byte key and the dictionary's 8, an entry is ≈ 56 bytes.</summary>
+    private readonly record struct PendingCall(double Seconds, int Caller, int Inferred, CallOutcome Outcome, bool MayHaveChild);
 
     private readonly record struct PendingChild(int Callee, double Seconds, CallOutcome Outcome);
 
