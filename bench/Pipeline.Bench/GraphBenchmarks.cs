@@ -157,6 +157,7 @@ public abstract class GraphScaleBenchmarks
     private long _archiveBytes;
     private Stopwatch _elapsed = new();
     private long _documents;
+    private long _peakPending;
 
     protected abstract GraphEngine Engine { get; }
 
@@ -179,6 +180,7 @@ public abstract class GraphScaleBenchmarks
         var outputs = await _job.RunAsync(GraphArchive.WindowStart, GraphArchive.WindowEnd, Engine);
         _elapsed.Stop();
         // Segments counted = the two services' own requests.
+        _peakPending = outputs.Document.PeakPendingJoins;
         _documents = outputs.Document.Services.Where(s => s.Name is "service-a" or "service-b").Sum(s => s.SummaryStatistics!.TotalCount);
         return outputs.Document.Services.Count;
     }
@@ -190,7 +192,7 @@ public abstract class GraphScaleBenchmarks
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"graph-scale: engine={Engine} segments={_documents} archive={_archiveBytes / 1048576.0:0.0} MiB gz elapsed={_elapsed.Elapsed.TotalSeconds:0.00} s " +
             $"rate={_documents / Math.Max(_elapsed.Elapsed.TotalSeconds, 1e-9):0} seg/s peak-working-set={process.PeakWorkingSet64 / 1048576.0:0} MiB " +
-            $"managed-heap-after={GC.GetTotalMemory(forceFullCollection: true) / 1048576.0:0.0} MiB"));
+            $"peak-pending-joins={_peakPending} managed-heap-after={GC.GetTotalMemory(forceFullCollection: true) / 1048576.0:0.0} MiB"));
         Directory.Delete(_root, recursive: true);
     }
 }
