@@ -1,12 +1,12 @@
--- Quarantine reasons: why did the ingest reject documents, how many per reason, at which
--- JSON path most often, and when was each reason first and last seen?
+-- Quarantine reasons: why did the ingest reject documents, how many per reason, at how many
+-- distinct JSON paths, and when was each reason first and last seen?
 -- param: dt_from date = today-1
 -- param: dt_to date = today
 SELECT reason,
        count(*) AS documents,
        count(DISTINCT path) AS paths,
-       min(arrival) AS first_seen,
-       max(arrival) AS last_seen
+       min(arrival_time) AS first_seen,
+       max(arrival_time) AS last_seen
 FROM quarantine
 WHERE dt BETWEEN :dt_from AND :dt_to
 GROUP BY reason

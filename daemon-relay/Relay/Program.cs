@@ -36,13 +36,14 @@ foreach (var warning in parsed.Warnings)
 }
 
 RelayHost host;
+RelayClients clients;
 try
 {
-    var clients = RelayClients.Create(options, new ProcessEnvironment());
+    clients = RelayClients.Create(options, new ProcessEnvironment());
     host = new RelayHost(options, clients.Kinesis, log, TimeProvider.System, clients.SamplingUpstream);
     await host.StartAsync();
 }
-catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or Pipeline.Aws.Configuration.AwsConfigurationException)
 {
     log.Error("relay failed to start", ("error", e.Message));
     return 1;
@@ -60,4 +61,5 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 await stop.Task;
 await host.StopAsync();
 await host.DisposeAsync();
+clients.Dispose();
 return 0;

@@ -1,12 +1,54 @@
+using Pipeline.Aws;
+using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Kinesis;
 using Relay.Config;
 using Relay.Sampling;
 
 namespace Relay;
 
-/// <summary>The real AWS clients the relay runs with, built once in the composition root.</summary>
-internal sealed record RelayClients(IKinesisClient Kinesis, ISamplingUpstream? SamplingUpstream)
+/// <summary>
+/// The real AWS clients the relay runs with, built once in the composition root: credentials from
+/// the SDK's default chain (IRSA, instance role, environment), region from the relay's options,
+/// the Kinesis endpoint from -e (else AWS_ENDPOINT_URL_KINESIS / AWS_ENDPOINT_URL / AWS's own),
+/// and X-Ray (proxy sampling only) from AWS_ENDPOINT_URL_XRAY / AWS_ENDPOINT_URL / AWS's own.
+/// The clients do not retry: the relay's sender owns retry, backoff and spooling.
+/// </summary>
+public sealed class RelayClients : IDisposable
 {
-    public static RelayClients Create(RelayOptions options, IRelayEnvironment environment) =>
-        throw new InvalidOperationException("the signed Kinesis client is not merged into this branch yet");
+    private readonly AwsClients _aws;
+
+    private RelayClients(AwsClients aws, ISamplingUpstream? samplingUpstream)
+    {
+        _aws = aws;
+        SamplingUpstream = samplingUpstream;
+    }
+
+    public IKinesisClient Kinesis => _aws.Kinesis;
+
+    public ISamplingUpstream? SamplingUpstream { get; }
+
+    public static RelayClients Create(RelayOptions options, IRelayEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var settings = AwsSettings.FromEnvironment(new EnvironmentAdapter(environment)) with
+        {
+            Region = options.Region,
+            Retry = RetryOptions.None,
+        };
+        if (options.Endpoint is { } endpoint)
+        {
+            var endpoints = new Dictionary<AwsService, Uri>(settings.ServiceEndpointUrls) { [AwsService.Kinesis] = endpoint };
+            settings = settings with { ServiceEndpointUrls = endpoints };
+        }
+
+        var aws = AwsClients.Create(settings);
+        return new RelayClients(aws, options.SdkSampling == SdkSamplingMode.Proxy ? new XRaySamplingUpstream(aws.XRay) : null);
+    }
+
+    public void Dispose() => _aws.Dispose();
+
+    private sealed class EnvironmentAdapter(IRelayEnvironment environment) : IEnvironment
+    {
+        public string? GetVariable(string name) => environment.Read(name);
+    }
 }

@@ -28,7 +28,8 @@ public sealed record HttpResponse(int Status, string ContentType, byte[] Body)
 public sealed class MiniHttpServer : IDisposable
 {
     public const int MaxHeaderBytes = 16 * 1024;
-    public const int MaxBodyBytes = 1024 * 1024;
+    /// <summary>Default cap on a request body: SDK sampling calls are a few KB.</summary>
+    public const int DefaultMaxBodyBytes = 1024 * 1024;
     public const int MaxConnections = 64;
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
 
@@ -36,12 +37,14 @@ public sealed class MiniHttpServer : IDisposable
     private readonly Func<HttpRequest, CancellationToken, Task<HttpResponse>> _handler;
     private readonly JsonLog _log;
     private readonly string _name;
+    private readonly int _maxBodyBytes;
     private readonly CancellationTokenSource _stop = new();
     private Task? _acceptLoop;
     private int _connections;
 
-    public MiniHttpServer(IPEndPoint bind, Func<HttpRequest, CancellationToken, Task<HttpResponse>> handler, JsonLog log, string name)
+    public MiniHttpServer(IPEndPoint bind, Func<HttpRequest, CancellationToken, Task<HttpResponse>> handler, JsonLog log, string name, int maxBodyBytes = DefaultMaxBodyBytes)
     {
+        _maxBodyBytes = maxBodyBytes;
         ArgumentNullException.ThrowIfNull(bind);
         _handler = handler;
         _log = log;
@@ -164,7 +167,7 @@ public sealed class MiniHttpServer : IDisposable
 
                 var length = 0;
                 if (headers.TryGetValue("content-length", out var declared)
-                    && (!int.TryParse(declared, NumberStyles.None, CultureInfo.InvariantCulture, out length) || length > MaxBodyBytes))
+                    && (!int.TryParse(declared, NumberStyles.None, CultureInfo.InvariantCulture, out length) || length > _maxBodyBytes))
                 {
                     await WriteAsync(stream, HttpResponse.Text(413, "body too large\n"), close: true, idle.Token).ConfigureAwait(false);
                     return;

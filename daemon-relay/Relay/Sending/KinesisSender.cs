@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Pipeline.Aws.Http;
 using Pipeline.Aws.Kinesis;
 using Relay.Logging;
 using Relay.Telemetry;
@@ -108,6 +109,25 @@ public sealed class KinesisSender
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return new SendOutcome(SendStatus.Cancelled, pending);
+            }
+            catch (AwsThrottlingException)
+            {
+                // The whole call was throttled: slow down and retry it like a partial failure of every record.
+                _metrics.OnThrottled(pending.Count);
+                AdjustPace(throttled: true);
+                partialRounds++;
+                if (partialRounds > _policy.PartialRetries)
+                {
+                    return new SendOutcome(SendStatus.Unavailable, pending);
+                }
+
+                _metrics.OnRetried(pending.Count);
+                if (!await BackoffAsync(_policy.PartialBackoffBase, partialRounds, cancellationToken).ConfigureAwait(false))
+                {
+                    return new SendOutcome(SendStatus.Cancelled, pending);
+                }
+
+                continue;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -86,8 +86,9 @@ public sealed class AthenaQueryRunner
 
             token = page.NextToken;
         }
-        while (token is not null && !truncated);
+        while (token is not null && !truncated && rows.Count < maxRows);
 
+        // Rows left on a page or a page left unread: the answer was cut at maxRows.
         return new AthenaQueryOutcome(id, columns, rows, truncated || token is not null, execution.DataScannedInBytes, polls, pages);
     }
 }

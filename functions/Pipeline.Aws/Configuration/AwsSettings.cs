@@ -91,6 +91,19 @@ public sealed record AwsSettings
         return new Uri($"https://{info.EndpointPrefix}.{Region}.{dnsSuffix}/");
     }
 
+    // Records print every member; secrets must never reach a log line.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Region = ").Append(Region)
+            .Append(", EndpointUrl = ").Append(EndpointUrl)
+            .Append(", ServiceEndpointUrls = [").AppendJoin(", ", ServiceEndpointUrls.Select(p => $"{p.Key}={p.Value}")).Append(']')
+            .Append(", AccessKeyId = ").Append(AccessKeyId)
+            .Append(", SecretAccessKey = ").Append(SecretAccessKey is null ? null : "***")
+            .Append(", SessionToken = ").Append(SessionToken is null ? null : "***")
+            .Append(", Retry = ").Append(Retry);
+        return true;
+    }
+
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     private static Uri? ParseEndpoint(IEnvironment environment, string name)

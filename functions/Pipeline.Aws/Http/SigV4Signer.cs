@@ -15,6 +15,7 @@ internal sealed class SigV4Signer
     public const string SecurityTokenHeader = "X-Amz-Security-Token";
     public const string AuthorizationHeader = "Authorization";
     private readonly AWS4Signer _signer = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string SigningName, string Region), SigningConfig> _configs = new();
 
     /// <summary>
     /// The headers of the signed request, including Host, X-Amz-Date, X-Amz-Content-SHA256,
@@ -51,7 +52,7 @@ internal sealed class SigV4Signer
             request.Headers[SecurityTokenHeader] = credentials.Token;
         }
 
-        var config = new SigningConfig(signingName, region);
+        var config = _configs.GetOrAdd((signingName, region), static key => new SigningConfig(key.SigningName, key.Region));
         var result = _signer.SignRequest(request, config, metrics: null, credentials.AccessKey, credentials.SecretKey, signedAt.UtcDateTime);
         var signed = new List<KeyValuePair<string, string>>(request.Headers.Count + 1);
         signed.AddRange(request.Headers);

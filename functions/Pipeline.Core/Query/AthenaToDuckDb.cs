@@ -30,6 +30,9 @@ public static class AthenaToDuckDb
             ["json_extract_scalar"] = a => $"try({Call("json_extract_string", a, 2)})",
             ["json_extract"] = a => $"try({Call("json_extract", a, 2)})",
             ["json_parse"] = a => Call("json", a, 1),
+            // Athena's from_base64 gives varbinary and from_utf8 decodes it; DuckDB's decode
+            // turns a BLOB into VARCHAR (from_base64 is the same in both).
+            ["from_utf8"] = a => Call("decode", a, 1),
             ["json_format"] = a => $"CAST({Arg(a, 1, 0)} AS VARCHAR)",
             // DuckDB's element_at on a map returns a list; subscript returns the value (NULL
             // when missing), for maps and for 1-based arrays alike, as Athena's element_at does.

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
 
@@ -257,20 +258,28 @@ public static class SegmentParser
         return SegmentRejection.None;
     }
 
+    /// <summary>
+    /// The current property name, unescaped into <paramref name="buffer"/> only when the JSON escaped
+    /// it; an escaped name longer than the buffer comes back empty (no known key is that long).
+    /// </summary>
+    private static ReadOnlySpan<byte> PropertyName(in Utf8JsonReader reader, Span<byte> buffer)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan;
+        }
+
+        return reader.ValueSpan.Length <= buffer.Length ? buffer[..reader.CopyString(buffer)] : default;
+    }
+
     private static Key Classify(ref Utf8JsonReader reader)
     {
         if (reader.ValueIsEscaped)
         {
             // Escaped property names are legal but rare; unescape into a small buffer and classify that.
             // Unescaped text is never longer than its escaped form, so a buffer of the raw length suffices.
-            if (reader.ValueSpan.Length > 64)
-            {
-                return Key.Other;
-            }
-
             Span<byte> buffer = stackalloc byte[64];
-            var written = reader.CopyString(buffer);
-            return Classify(buffer[..written]);
+            return Classify(PropertyName(in reader, buffer));
         }
 
         return Classify(reader.ValueSpan);
@@ -386,10 +395,12 @@ public static class SegmentParser
             return http;
         }
 
+        Span<byte> buffer = stackalloc byte[32];
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isRequest = reader.ValueTextEquals("request"u8);
-            var isResponse = !isRequest && reader.ValueTextEquals("response"u8);
+            var block = PropertyName(in reader, buffer);
+            var isRequest = block.SequenceEqual("request"u8);
+            var isResponse = !isRequest && block.SequenceEqual("response"u8);
             reader.Read();
             if ((!isRequest && !isResponse) || reader.TokenType != JsonTokenType.StartObject)
             {
@@ -399,7 +410,8 @@ public static class SegmentParser
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("headers"u8))
+                var name = PropertyName(in reader, buffer);
+                if (name.SequenceEqual("headers"u8))
                 {
                     reader.Read();
                     var start = reader.TokenStartIndex;
@@ -410,11 +422,11 @@ public static class SegmentParser
                         state.AddRegion(DocumentHints.HttpHeaders, start, reader.TokenStartIndex + 1);
                     }
                 }
-                else if (isRequest && reader.ValueTextEquals("method"u8))
+                else if (isRequest && name.SequenceEqual("method"u8))
                 {
                     http.Method = ReadLooseText(ref reader);
                 }
-                else if (isRequest && reader.ValueTextEquals("url"u8))
+                else if (isRequest && name.SequenceEqual("url"u8))
                 {
                     http.Url = ReadLooseText(ref reader);
                     if (http.Url.IsPresent && (http.Url.IsEscaped || reader.ValueSpan.IndexOfAny((byte)'?', (byte)'@') >= 0))
@@ -422,20 +434,20 @@ public static class SegmentParser
                         state.AddRegion(DocumentHints.UrlQuery, http.Url);
                     }
                 }
-                else if (isRequest && reader.ValueTextEquals("client_ip"u8))
+                else if (isRequest && name.SequenceEqual("client_ip"u8))
                 {
                     http.ClientIp = ReadLooseText(ref reader);
                 }
-                else if (isRequest && reader.ValueTextEquals("user_agent"u8))
+                else if (isRequest && name.SequenceEqual("user_agent"u8))
                 {
                     http.UserAgent = ReadLooseText(ref reader);
                 }
-                else if (isResponse && reader.ValueTextEquals("status"u8))
+                else if (isResponse && name.SequenceEqual("status"u8))
                 {
                     reader.Read();
                     http.Status = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var status) ? status : 0;
                 }
-                else if (isResponse && reader.ValueTextEquals("content_length"u8))
+                else if (isResponse && name.SequenceEqual("content_length"u8))
                 {
                     reader.Read();
                     http.ContentLength = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var length) ? length : -1;
@@ -461,41 +473,43 @@ public static class SegmentParser
             return aws;
         }
 
+        Span<byte> buffer = stackalloc byte[32];
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("operation"u8))
+            var name = PropertyName(in reader, buffer);
+            if (name.SequenceEqual("operation"u8))
             {
                 aws.Operation = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("region"u8))
+            else if (name.SequenceEqual("region"u8))
             {
                 aws.Region = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("request_id"u8))
+            else if (name.SequenceEqual("request_id"u8))
             {
                 aws.RequestId = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("table_name"u8))
+            else if (name.SequenceEqual("table_name"u8))
             {
                 aws.TableName = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("queue_url"u8))
+            else if (name.SequenceEqual("queue_url"u8))
             {
                 aws.QueueUrl = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("function_name"u8))
+            else if (name.SequenceEqual("function_name"u8))
             {
                 aws.FunctionName = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("bucket_name"u8))
+            else if (name.SequenceEqual("bucket_name"u8))
             {
                 aws.BucketName = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("topic_arn"u8))
+            else if (name.SequenceEqual("topic_arn"u8))
             {
                 aws.TopicArn = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("account_id"u8))
+            else if (name.SequenceEqual("account_id"u8))
             {
                 aws.AccountId = ReadLooseText(ref reader);
             }
@@ -519,9 +533,11 @@ public static class SegmentParser
             return sql;
         }
 
+        Span<byte> buffer = stackalloc byte[32];
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("url"u8))
+            var name = PropertyName(in reader, buffer);
+            if (name.SequenceEqual("url"u8))
             {
                 sql.Url = ReadLooseText(ref reader);
                 if (sql.Url.IsPresent && (sql.Url.IsEscaped || reader.ValueSpan.Contains((byte)'@')))
@@ -529,19 +545,19 @@ public static class SegmentParser
                     state.AddRegion(DocumentHints.SqlUrlCredentials, sql.Url);
                 }
             }
-            else if (reader.ValueTextEquals("database_type"u8))
+            else if (name.SequenceEqual("database_type"u8))
             {
                 sql.DatabaseType = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("database_version"u8))
+            else if (name.SequenceEqual("database_version"u8))
             {
                 sql.DatabaseVersion = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("user"u8))
+            else if (name.SequenceEqual("user"u8))
             {
                 sql.User = ReadLooseText(ref reader);
             }
-            else if (reader.ValueTextEquals("sanitized_query"u8))
+            else if (name.SequenceEqual("sanitized_query"u8))
             {
                 sql.SanitizedQuery = ReadLooseText(ref reader);
                 if (sql.SanitizedQuery.IsPresent)
@@ -575,7 +591,9 @@ public static class SegmentParser
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var key = Text(ref reader);
-            var keyOk = !reader.ValueIsEscaped && AnnotationRules.IsValidKey(reader.ValueSpan);
+            var keyOk = reader.ValueIsEscaped
+                ? AnnotationRules.IsValidKey(Encoding.UTF8.GetBytes(reader.GetString() ?? string.Empty))
+                : AnnotationRules.IsValidKey(reader.ValueSpan);
             reader.Read();
             var valueOk = reader.TokenType is JsonTokenType.String or JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False;
             reader.Skip();

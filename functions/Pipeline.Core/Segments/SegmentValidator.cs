@@ -100,6 +100,18 @@ public static class SegmentValidator
         var count = 0;
         while (!name.IsEmpty)
         {
+            if (name[0] < 0x80)
+            {
+                if (!IsNameRune(new Rune(name[0])))
+                {
+                    return SegmentRejectReason.InvalidName;
+                }
+
+                count++;
+                name = name[1..];
+                continue;
+            }
+
             if (Rune.DecodeFromUtf8(name, out var rune, out var consumed) != System.Buffers.OperationStatus.Done)
             {
                 return SegmentRejectReason.InvalidName;

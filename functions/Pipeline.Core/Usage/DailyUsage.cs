@@ -8,6 +8,9 @@ public sealed record DailyUsage
     /// <summary>Usage records (ingest invocations) counted.</summary>
     public long Invocations { get; init; }
 
+    /// <summary>Distinct shards that delivered records that day: the open shard count, as far as usage shows it.</summary>
+    public int Shards { get; init; }
+
     public long KinesisRecords { get; init; }
     public long KinesisPayloadUnits { get; init; }
     public long KinesisBilledKb { get; init; }

@@ -19,12 +19,38 @@ public enum UsageSkip
     PartialOverlap,
     /// <summary>Past <see cref="UsageAggregator.MaxRecords"/>.</summary>
     OverLimit,
+    /// <summary>Found under another day's <c>dt=</c> prefix than its own arrival day.</summary>
+    WrongPartition,
 }
 
 /// <summary>Daily totals and what was left out of them, by reason.</summary>
 public sealed record UsageFold(IReadOnlyList<DailyUsage> Days, IReadOnlyDictionary<UsageSkip, long> Skipped)
 {
     public long SkippedCount(UsageSkip reason) => Skipped.TryGetValue(reason, out var n) ? n : 0;
+
+    /// <summary>Adds the days of settled rollups (days this fold does not hold) and their skip counts.</summary>
+    public UsageFold With(IEnumerable<DailyRollup> rollups)
+    {
+        ArgumentNullException.ThrowIfNull(rollups);
+        var days = Days.ToDictionary(d => d.Day);
+        var skipped = new Dictionary<UsageSkip, long>(Skipped);
+        foreach (var rollup in rollups)
+        {
+            if (rollup.Usage is { } usage && !days.TryAdd(usage.Day, usage))
+            {
+                throw new ArgumentException($"Day {usage.Day:yyyy-MM-dd} is both folded and rolled up.", nameof(rollups));
+            }
+
+            foreach (var (reason, count) in rollup.Skipped)
+            {
+                skipped[reason] = skipped.GetValueOrDefault(reason) + count;
+            }
+        }
+
+        return new UsageFold(days.Values.OrderBy(d => d.Day).ToArray(), skipped);
+    }
+
+    public static UsageFold Empty { get; } = new([], new Dictionary<UsageSkip, long>());
 }
 
 /// <summary>
@@ -49,6 +75,18 @@ public sealed class UsageAggregator
     {
         var record = UsageJson.TryDeserialize(utf8Json);
         return record is null ? Skip(UsageSkip.Malformed) : Add(record);
+    }
+
+    /// <summary>Adds one file read from the <c>dt=</c> partition of <paramref name="partitionDay"/>.</summary>
+    public UsageSkip Add(ReadOnlySpan<byte> utf8Json, DateOnly partitionDay)
+    {
+        var record = UsageJson.TryDeserialize(utf8Json);
+        if (record is null)
+        {
+            return Skip(UsageSkip.Malformed);
+        }
+
+        return record.Day == partitionDay ? Add(record) : Skip(UsageSkip.WrongPartition);
     }
 
     public UsageSkip Add(UsageRecord record)
@@ -112,9 +150,11 @@ public sealed class UsageAggregator
         var kept = new KeptByReason();
         var gbSeconds = 0m;
         var services = new Dictionary<string, ServiceUsage>(StringComparer.Ordinal);
+        var shards = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in records)
         {
             invocations++;
+            shards.Add(r.Shard);
             kinesisRecords += r.KinesisRecords;
             payloadUnits += r.KinesisPayloadUnits;
             billedKb += r.KinesisBilledKb;
@@ -146,6 +186,7 @@ public sealed class UsageAggregator
         {
             Day = day,
             Invocations = invocations,
+            Shards = shards.Count,
             KinesisRecords = kinesisRecords,
             KinesisPayloadUnits = payloadUnits,
             KinesisBilledKb = billedKb,

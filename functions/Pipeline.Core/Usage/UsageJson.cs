@@ -10,8 +10,10 @@ namespace Pipeline.Core.Usage;
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    UseStringEnumConverter = true,
     MaxDepth = 8)]
 [JsonSerializable(typeof(UsageRecord))]
+[JsonSerializable(typeof(DailyRollup))]
 public sealed partial class UsageJsonContext : JsonSerializerContext;
 
 /// <summary>Reads and writes <see cref="UsageRecord"/> files.</summary>

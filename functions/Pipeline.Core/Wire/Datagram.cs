@@ -71,6 +71,14 @@ public static class Datagram
         return DatagramReject.None;
     }
 
+    /// <summary><see cref="TrySplit(ReadOnlySpan{byte}, out Range)"/> for memory: the document as a slice of the datagram, no copy.</summary>
+    public static DatagramReject TryGetDocument(ReadOnlyMemory<byte> datagram, out ReadOnlyMemory<byte> document)
+    {
+        var reject = TrySplit(datagram.Span, out var body);
+        document = reject == DatagramReject.None ? datagram[body] : default;
+        return reject;
+    }
+
     private static bool IsExpectedHeader(ReadOnlySpan<byte> header)
     {
         if (header.SequenceEqual(ExpectedHeader))

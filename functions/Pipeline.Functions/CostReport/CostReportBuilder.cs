@@ -147,6 +147,7 @@ public static class CostReportBuilder
         UsageSkip.CoveredByRetry => "superseded by a retried batch",
         UsageSkip.PartialOverlap => "overlapping another batch in part",
         UsageSkip.OverLimit => "past the record limit",
+        UsageSkip.WrongPartition => "stored under another day's partition",
         _ => reason.ToString(),
     };
 

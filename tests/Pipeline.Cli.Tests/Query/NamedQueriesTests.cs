@@ -114,11 +114,13 @@ public sealed class NamedQueriesTests : IClassFixture<QueryTestArchive>
     {
         var result = Run("service-edges");
 
-        result.Columns.Should().Equal("caller", "callee", "calls", "errors", "faults", "throttles");
+        result.Columns.Should().Equal("caller", "callee", "calls", "errors", "faults", "throttles", "avg_ms", "p99_ms");
         Cells(result, 0, 1, 2, 3, 4, 5).Should().Equal(Rows(
             ["service-a", "service-b", "2", "0", "1", "0"],
             ["service-a", "DynamoDB", "1", "0", "0", "0"],
             ["service-b", "postgres@db", "1", "0", "0", "0"]));
+        Numbers(result, 6).Should().BeEquivalentTo(new double?[] { 650, 40, 60 }, o => o.WithStrictOrdering().Using<double>(c => c.Subject.Should().BeApproximately(c.Expectation, 0.01)).WhenTypeIs<double>());
+        Numbers(result, 7).Should().BeEquivalentTo(new double?[] { 1000, 40, 60 }, o => o.WithStrictOrdering().Using<double>(c => c.Subject.Should().BeApproximately(c.Expectation, 0.01)).WhenTypeIs<double>());
     }
 
     [Fact]
@@ -155,15 +157,28 @@ public sealed class NamedQueriesTests : IClassFixture<QueryTestArchive>
         var result = Run("quarantine-reasons");
 
         Cells(result, 0, 1, 2, 3, 4).Should().Equal(Rows(
-            ["InvalidTraceId", "2", "1", "2026-11-25T07:01:00Z", "2026-11-25T07:05:00Z"],
-            ["DocumentTooLarge", "1", "1", "2026-11-24T23:59:00Z", "2026-11-24T23:59:00Z"],
-            ["MissingName", "1", "1", "2026-11-25T07:03:00Z", "2026-11-25T07:03:00Z"]));
+            ["invalid_trace_id", "2", "1", "2026-11-25T07:01:00.000Z", "2026-11-25T07:05:00.000Z"],
+            ["missing_name", "1", "1", "2026-11-25T07:03:00.000Z", "2026-11-25T07:03:00.000Z"],
+            ["too_large", "1", "1", "2026-11-24T23:59:00.000Z", "2026-11-24T23:59:00.000Z"]));
+    }
+
+    [Fact]
+    public void QuarantineSamples_OneReason_DecodesOriginalDocumentsNewestFirst()
+    {
+        var result = Run("quarantine-samples", ("reason", "invalid_trace_id"));
+
+        result.Columns.Should().Equal("arrival_time", "sequence_number", "path", "size", "document");
+        Cells(result, 0, 2, 3, 4).Should().Equal(Rows(
+            ["2026-11-25T07:05:00.000Z", "$.trace_id", "19", "{\"trace_id\":\"1-zz\"}"],
+            ["2026-11-25T07:01:00.000Z", "$.trace_id", "16", "{\"trace_id\":\"x\"}"]));
     }
 
     [Fact]
     public void DailyUsage_Window_SumsCountersPerDay()
     {
         var result = Run("daily-usage");
+
+        RunAdHoc("SELECT sum(kept_by_reason.head), sum(s3_puts) FROM usage WHERE dt = '2026-11-25'").Rows.Single().Should().Equal("3", "6");
 
         Cells(result, 0, 1, 2, 3, 4, 5, 6, 7).Should().Equal(Rows(
             ["2026-11-24", "3", "3", "0", "1", "2", "1", "512"],
@@ -208,6 +223,8 @@ public sealed class NamedQueriesTests : IClassFixture<QueryTestArchive>
             .Rows.Single()[0].Should().Be("not typed in the DDL");
         RunAdHoc("SELECT sum(CAST(json_extract_scalar(line, '$.extra_future_counter') AS bigint)) FROM usage_raw")
             .Rows.Single()[0].Should().Be("7");
+        RunAdHoc("SELECT sum(CAST(json_extract_scalar(line, '$.services[0].segments') AS bigint)) FROM usage_raw")
+            .Rows.Single()[0].Should().Be("18");
     }
 
     [Fact]

@@ -2,7 +2,9 @@ using System.CommandLine;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Time.Testing;
+using Pipeline.Aws;
 using Pipeline.Aws.Athena;
+using Pipeline.Aws.Configuration;
 using Pipeline.Cli.Query;
 using Pipeline.Testing;
 
@@ -12,6 +14,7 @@ namespace Pipeline.Cli.Tests.Query;
 public sealed class QueryCommandTests : IClassFixture<QueryTestArchive>, IClassFixture<MotoFixture>
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+    private static readonly HttpClient Http = AwsClients.CreateHttpClient();
     private readonly QueryTestArchive _archive;
     private readonly MotoFixture _moto;
 
@@ -32,9 +35,9 @@ public sealed class QueryCommandTests : IClassFixture<QueryTestArchive>, IClassF
         code.Should().Be(0);
         output.Should().Be(
             "reason,documents,paths,first_seen,last_seen\r\n" +
-            "InvalidTraceId,2,1,2026-11-25T07:01:00Z,2026-11-25T07:05:00Z\r\n" +
-            "DocumentTooLarge,1,1,2026-11-24T23:59:00Z,2026-11-24T23:59:00Z\r\n" +
-            "MissingName,1,1,2026-11-25T07:03:00Z,2026-11-25T07:03:00Z\r\n");
+            "invalid_trace_id,2,1,2026-11-25T07:01:00.000Z,2026-11-25T07:05:00.000Z\r\n" +
+            "missing_name,1,1,2026-11-25T07:03:00.000Z,2026-11-25T07:03:00.000Z\r\n" +
+            "too_large,1,1,2026-11-24T23:59:00.000Z,2026-11-24T23:59:00.000Z\r\n");
     }
 
     [Fact]
@@ -130,9 +133,9 @@ public sealed class QueryCommandTests : IClassFixture<QueryTestArchive>, IClassF
     }
 
     private static QueryCommandContext Context(IAthenaClient? athena = null) =>
-        new(new FakeTimeProvider(Now), _ => null, RepoPaths.Root, outputIsTerminal: false,
-            _ => athena ?? throw new InvalidOperationException("no Athena in this test"))
+        new(new FakeTimeProvider(Now), new DictionaryEnvironment(new Dictionary<string, string>()), Http, RepoPaths.Root, outputIsTerminal: false)
         {
+            AthenaFactory = _ => athena ?? throw new InvalidOperationException("no Athena in this test"),
             AthenaPollInterval = TimeSpan.Zero,
         };
 

@@ -66,7 +66,9 @@ public sealed class UsageAggregatorTests
         aggregator.Add(Record("shardId-000000000000", 1, 5, traces: 7));
         aggregator.Add(Record("shardId-000000000001", 1, 5, traces: 8));
 
-        aggregator.Fold().Days.Single().TracesSeen.Should().Be(15);
+        var day = aggregator.Fold().Days.Single();
+        day.TracesSeen.Should().Be(15);
+        day.Shards.Should().Be(2);
     }
 
     [Fact]

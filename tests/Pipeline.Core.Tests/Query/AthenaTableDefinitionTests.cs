@@ -87,13 +87,20 @@ public sealed class AthenaTableDefinitionTests
     [Fact]
     public void Quarantine_Columns_AreTheQuarantineRecordFields()
     {
-        Load("quarantine").Columns.Select(c => c.Name).Should().Equal("reason", "path", "shard", "sequence", "arrival", "raw");
+        // The names Pipeline.Core's ArchiveLines.WriteQuarantine writes.
+        Load("quarantine").Columns.Select(c => c.Name).Should().Equal(
+            "reason", "reason_code", "path", "sequence_number", "arrival_time", "size", "original_base64");
     }
 
     [Fact]
-    public void Usage_Columns_AreCounters()
+    public void Usage_Columns_AreTheBatchIdentityAndCounters()
     {
-        Load("usage").Columns.Should().OnlyContain(c => c.Type.Kind == "bigint");
+        var columns = Load("usage").Columns;
+
+        columns.Select(c => c.Name).Should().Contain(["segments_in", "segments_valid", "segments_invalid", "segments_kept",
+            "traces_seen", "traces_kept", "bytes_archived"]);
+        columns.Where(c => c.Type.Kind is not ("bigint" or "int" or "struct"))
+            .Select(c => c.Name).Should().Equal("shard", "first_sequence", "last_sequence", "arrived_at");
     }
 
     [Fact]

@@ -17,6 +17,7 @@ public sealed class AthenaToDuckDbTests
     [InlineData("json_extract(line, '$.a')", "try(json_extract(line, '$.a'))")]
     [InlineData("json_parse(raw)", "json(raw)")]
     [InlineData("json_format(j)", "CAST(j AS VARCHAR)")]
+    [InlineData("from_utf8(from_base64(b))", "decode(from_base64(b))")]
     [InlineData("element_at(annotations, 'k')", "(annotations)['k']")]
     [InlineData("cardinality(subsegments)", "len(subsegments)")]
     [InlineData("array_join(names, ',')", "array_to_string(names, ',')")]

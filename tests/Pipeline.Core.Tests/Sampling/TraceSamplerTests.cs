@@ -203,5 +203,23 @@ public sealed class TraceSamplerTests
         (await store.GetManyAsync(["t0", "t1", "t2", "t3", "t4"], TestContext.Current.CancellationToken)).Keys.Should().BeEquivalentTo("t2", "t3", "t4");
     }
 
+    [Fact]
+    public void SamplingRule_BindsFromXRayRuleJson()
+    {
+        var json = """
+            {"RuleName":"orders","RuleARN":"arn:aws:xray:us-east-1:123456789012:sampling-rule/orders","ResourceARN":"*",
+             "Priority":10,"FixedRate":0.25,"ReservoirSize":3,"ServiceName":"orders-*","ServiceType":"AWS::EC2::Instance",
+             "Host":"*","HTTPMethod":"POST","URLPath":"/orders*","Version":1,"Attributes":{}}
+            """;
+
+        var rule = System.Text.Json.JsonSerializer.Deserialize(json, SamplingJsonContext.Default.SamplingRule)!;
+
+        rule.Should().Be(new SamplingRule
+        {
+            RuleName = "orders", Priority = 10, FixedRate = 0.25, ReservoirSize = 3, ServiceName = "orders-*",
+            ServiceType = "AWS::EC2::Instance", Host = "*", HttpMethod = "POST", UrlPath = "/orders*", ResourceArn = "*", Version = 1,
+        });
+    }
+
     private static ParsedSegment Parse(byte[] doc) => SegmentParser.Parse(doc).Segment ?? throw new InvalidOperationException("test document does not parse");
 }

@@ -122,6 +122,16 @@ public sealed class SegmentValidatorTests
     }
 
     [Fact]
+    public void Validate_EscapedAnnotationKeyThatDecodesToValidCharacters_IsAccepted()
+    {
+        var doc = SegmentBuilder.Segment(start: Now.AddMinutes(-1)).ToJson().Replace("{\"trace_id\"", "{\"annotations\":{\"\\u0061b\":1},\"trace_id\"", StringComparison.Ordinal);
+
+        var result = SegmentValidator.ParseAndValidate(System.Text.Encoding.UTF8.GetBytes(doc), Now);
+
+        result.IsOk.Should().BeTrue(result.Rejection.ToString());
+    }
+
+    [Fact]
     public void Validate_TwoHundredCharacterUnicodeName_IsAccepted()
     {
         var doc = SegmentBuilder.Segment(new string('é', 200), start: Now.AddMinutes(-1)).ToUtf8();

@@ -17,6 +17,19 @@ public sealed class DatagramTests
         Encoding.UTF8.GetString(datagram.AsSpan()[body]).Should().Be(doc);
     }
 
+    [Fact]
+    public void TryGetDocument_Memory_ReturnsASliceOfTheDatagram()
+    {
+        ReadOnlyMemory<byte> datagram = SegmentBuilder.Segment().ToDatagram();
+
+        Datagram.TryGetDocument(datagram, out var document).Should().Be(DatagramReject.None);
+
+        document.Span[0].Should().Be((byte)'{');
+        Encoding.UTF8.GetString(document.Span).Should().Be(SegmentBuilder.Segment().ToJson());
+        Datagram.TryGetDocument(ReadOnlyMemory<byte>.Empty, out var none).Should().Be(DatagramReject.Empty);
+        none.IsEmpty.Should().BeTrue();
+    }
+
     [Theory]
     [InlineData("{\"format\": \"json\", \"version\": 1}\n{\"a\":1}\n", "{\"a\":1}")]
     [InlineData(" {\"format\":\"json\",\"version\":1}\r\n  {\"a\":1}", "{\"a\":1}")]

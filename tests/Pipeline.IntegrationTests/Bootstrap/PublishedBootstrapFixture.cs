@@ -2,9 +2,18 @@ using System.Diagnostics;
 using System.Text;
 using Pipeline.Testing;
 
-[assembly: AssemblyFixture(typeof(Pipeline.IntegrationTests.Bootstrap.PublishedBootstrapFixture))]
-
 namespace Pipeline.IntegrationTests.Bootstrap;
+
+/// <summary>
+/// Tests that run the published bootstrap join this collection (<c>[Collection(PublishedBootstrapGroup.Name)]</c>
+/// and take a <see cref="PublishedBootstrapFixture"/> in their constructor): the publish then runs
+/// once per test run, and only when such a test runs.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class PublishedBootstrapGroup : ICollectionFixture<PublishedBootstrapFixture>
+{
+    public const string Name = "Published bootstrap";
+}
 
 /// <summary>
 /// Publishes the <c>bootstrap</c> executable (linux-x64, self-contained, ReadyToRun: the same

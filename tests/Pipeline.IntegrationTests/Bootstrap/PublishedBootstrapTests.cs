@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Pipeline.IntegrationTests.Bootstrap;
 
 /// <summary>The published bootstrap speaking to a real HTTP Runtime API.</summary>
+[Collection(PublishedBootstrapGroup.Name)]
 public sealed class PublishedBootstrapTests(PublishedBootstrapFixture bootstrap)
 {
     private const int InitFailed = 1;

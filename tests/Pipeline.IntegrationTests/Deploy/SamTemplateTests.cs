@@ -145,6 +145,24 @@ public sealed class SamTemplateTests(TransformedTemplate template)
     }
 
     [Fact]
+    public void StatefulResources_HaveExplicitDeletionPolicies_AndTheArchiveIsRetained()
+    {
+        string[] stateful =
+        [
+            "AWS::S3::Bucket", "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::SQS::Queue",
+            "AWS::Logs::LogGroup", "AWS::CloudFormation::Stack",
+        ];
+
+        foreach (var (id, resource) in template.Resources.Where(r => stateful.Contains((string?)r.Value!["Type"])))
+        {
+            ((string?)resource!["DeletionPolicy"]).Should().BeOneOf(["Delete", "Retain", "Snapshot"], id);
+            ((string?)resource["UpdateReplacePolicy"]).Should().Be((string?)resource["DeletionPolicy"], id);
+        }
+
+        ((string?)template.Resource("ArchiveBucket")["DeletionPolicy"]).Should().Be("Retain", "the archive is the source of truth");
+    }
+
+    [Fact]
     public void ArchiveLifecycle_ExpiresQuarantineAndMovesOldSegmentsToIntelligentTiering()
     {
         var rules = template.Properties("ArchiveBucket")["LifecycleConfiguration"]!["Rules"]!.AsArray()

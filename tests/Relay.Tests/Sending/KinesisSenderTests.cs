@@ -127,6 +127,22 @@ public sealed class KinesisSenderTests
     }
 
     [Fact]
+    public async Task SendAsync_WholeCallThrottled_SlowsAndRetriesWithoutDeclaringAnOutage()
+    {
+        _kinesis.CallFailure = call => call <= 4
+            ? new Pipeline.Aws.Http.ProvisionedThroughputExceededException("kinesis", "ProvisionedThroughputExceededException", System.Net.HttpStatusCode.BadRequest, null, "slow down")
+            : null;
+        var sender = Sender();
+
+        var outcome = await sender.SendAsync(Entries(3), 3, TestContext.Current.CancellationToken);
+
+        outcome.Status.Should().Be(SendStatus.Sent, "throttling is not an outage, however many calls it takes within the bound");
+        _kinesis.Calls.Should().Be(5);
+        _metrics.Throttled.Should().Be(12);
+        _metrics.Forwarded.Should().Be(3);
+    }
+
+    [Fact]
     public async Task SendAsync_Cancelled_ReturnsWhatIsUnsent()
     {
         using var cancelled = new CancellationTokenSource();

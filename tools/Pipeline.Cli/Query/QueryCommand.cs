@@ -35,9 +35,10 @@ internal static class QueryCommand
         var database = new Option<string?>("--database") { Description = "Glue database (--target athena)", DefaultValueFactory = _ => "xray_pipeline" };
         var outputLocation = new Option<string?>("--output-location") { Description = "s3:// prefix for Athena results (--target athena)" };
         var athenaDir = new Option<string?>("--athena-dir") { Description = "The athena/ directory (default: found above the working directory)" };
+        var parquet = new Option<bool>("--parquet") { Description = "Locally, read segments from its Parquet compaction (segments_parquet)" };
 
         var command = new Command("query", "Run Athena SQL over the trace archive: locally with DuckDB, or on Athena");
-        foreach (var option in new Option[] { named, parameters, list, format, maxRows, target, dataDir, bucket, endpoint, region, from, to, workGroup, database, outputLocation, athenaDir })
+        foreach (var option in new Option[] { named, parameters, list, format, maxRows, target, dataDir, bucket, endpoint, region, from, to, workGroup, database, outputLocation, athenaDir, parquet })
         {
             command.Add(option);
         }
@@ -62,7 +63,8 @@ internal static class QueryCommand
                 parse.GetValue(workGroup),
                 parse.GetValue(database),
                 parse.GetValue(outputLocation),
-                parse.GetValue(athenaDir));
+                parse.GetValue(athenaDir),
+                parse.GetValue(parquet));
             return await new QueryHandler(context, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)
                 .RunAsync(invocation, cancellationToken).ConfigureAwait(false);
         });
@@ -93,7 +95,8 @@ internal sealed record QueryInvocation(
     string? WorkGroup,
     string? Database,
     string? OutputLocation,
-    string? AthenaDir);
+    string? AthenaDir,
+    bool Parquet = false);
 
 /// <summary>Carries out one <c>pipeline query</c> invocation; exit code 0 on success, 1 on a user error.</summary>
 internal sealed class QueryHandler
@@ -139,7 +142,8 @@ internal sealed class QueryHandler
         }
         catch (Exception e) when (e is QueryParameterException or SqlSyntaxException or ArgumentException
             or InvalidOperationException or AthenaQueryFailedException or TimeoutException or DuckDB.NET.Data.DuckDBException
-            or Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException)
+            or Amazon.Runtime.AmazonServiceException or Pipeline.Aws.Http.AwsServiceException or Pipeline.Aws.Configuration.AwsConfigurationException
+            or HttpRequestException or IOException)
         {
             await _error.WriteLineAsync($"pipeline query: {e.Message}").ConfigureAwait(false);
             return 1;
@@ -191,9 +195,9 @@ internal sealed class QueryHandler
     private async Task<QueryResult> RunLocallyAsync(
         QueryInvocation invocation, AthenaSqlFiles files, string athenaSql, IReadOnlyDictionary<string, string> resolved, DateOnly today, CancellationToken cancellationToken)
     {
-        var tables = files.Tables();
-        var settings = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
-        var bucket = invocation.Bucket ?? (invocation.DataDir is null ? settings.ArchiveBucket : null);
+        var tables = invocation.Parquet ? ReadSegmentsFromParquet(files.Tables()) : files.Tables();
+        var (settings, stackBucket) = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
+        var bucket = invocation.Bucket ?? (invocation.DataDir is null ? stackBucket : null);
         if (invocation.DataDir is not null || bucket is null)
         {
             var dataDir = invocation.DataDir ?? Path.Combine(_context.WorkingDirectory, QueryCommandContext.DefaultDataDir);
@@ -210,8 +214,8 @@ internal sealed class QueryHandler
         var copy = Directory.CreateTempSubdirectory("pipeline-query-");
         try
         {
-            using var s3 = QueryCommandContext.CreateS3(settings);
-            var mirror = new S3ArchiveMirror(s3);
+            using var aws = _context.CreateAwsClients(settings);
+            var mirror = new S3ArchiveMirror(aws.S3);
             var copied = await mirror.CopyAsync(bucket, tables.Select(t => t.KeyPrefix), from, to, copy.FullName, cancellationToken).ConfigureAwait(false);
             await _error.WriteLineAsync($"pipeline query: copied {copied} object(s) of s3://{bucket} for {from:yyyy-MM-dd}..{to:yyyy-MM-dd}").ConfigureAwait(false);
             return DuckDbQueryRunner.Run(athenaSql, copy.FullName, tables, invocation.MaxRows);
@@ -224,8 +228,8 @@ internal sealed class QueryHandler
 
     private async Task<QueryResult> RunOnAthenaAsync(QueryInvocation invocation, string athenaSql, CancellationToken cancellationToken)
     {
-        var settings = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
-        var client = _context.CreateAthena(settings);
+        var (settings, _) = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
+        var client = _context.AthenaFactory(settings);
         var runner = new AthenaQueryRunner(client, _context.Time, _context.AthenaPollInterval);
         var outcome = await runner.RunAsync(
             new AthenaQueryRequest(athenaSql, invocation.Database, invocation.WorkGroup, invocation.OutputLocation),
@@ -234,6 +238,13 @@ internal sealed class QueryHandler
         var scanned = outcome.DataScannedInBytes is { } b ? b.ToString(CultureInfo.InvariantCulture) + " bytes scanned" : "bytes scanned unknown";
         await _error.WriteLineAsync($"pipeline query: Athena {outcome.QueryExecutionId}, {scanned}").ConfigureAwait(false);
         return new QueryResult(outcome.Columns, outcome.Rows, outcome.Truncated);
+    }
+
+    /// <summary>The table list with <c>segments</c> served by <c>segments_parquet</c>'s objects.</summary>
+    internal static IReadOnlyList<AthenaTableDefinition> ReadSegmentsFromParquet(IReadOnlyList<AthenaTableDefinition> tables)
+    {
+        var parquet = tables.Single(t => t.Name == ParquetCompactor.TargetTable);
+        return tables.Where(t => t.Name != ParquetCompactor.SourceTable).Append(parquet with { Name = ParquetCompactor.SourceTable }).ToList();
     }
 
     private static DateOnly Day(string? text, DateOnly fallback, string what)

@@ -1,50 +1,39 @@
 using System.Text.Json;
-using Amazon.Runtime;
-using Amazon.S3;
+using Pipeline.Aws;
 using Pipeline.Aws.Athena;
+using Pipeline.Aws.Configuration;
 
 namespace Pipeline.Cli.Query;
 
 /// <summary>
-/// What <c>pipeline query</c> needs from its composition root: clock, environment, working
-/// directory, and how to build the S3 and Athena clients. Tests build one with fakes or a moto
-/// endpoint; Program.cs builds the real one.
+/// What <c>pipeline query</c> needs from its composition root: clock, environment seam, the
+/// one pooled HttpClient, working directory, and how to build the Athena client. Tests build
+/// one with fakes or a moto endpoint; Program.cs builds the real one.
 /// </summary>
 internal sealed class QueryCommandContext
 {
     /// <summary>Where local mode keeps its state (stack.json) and, by default, an archive mirror.</summary>
     public const string StateDir = ".pipeline";
 
+    public const string StackFileName = "stack.json";
+
+    /// <summary>moto ignores signatures but needs a well-formed key to route the request.</summary>
+    private const string PlaceholderCredential = "testing";
+
     /// <summary>The archive directory <c>--data-dir</c> defaults to, relative to the working directory.</summary>
     public static readonly string DefaultDataDir = Path.Combine(StateDir, "archive");
 
-    public const string EndpointVariable = "AWS_ENDPOINT_URL";
-    public const string S3EndpointVariable = "AWS_ENDPOINT_URL_S3";
-    public const string AthenaEndpointVariable = "AWS_ENDPOINT_URL_ATHENA";
-    public const string RegionVariable = "AWS_REGION";
-    public const string DefaultRegionVariable = "AWS_DEFAULT_REGION";
-    public const string AccessKeyVariable = "AWS_ACCESS_KEY_ID";
-    public const string SecretKeyVariable = "AWS_SECRET_ACCESS_KEY";
-    public const string DefaultRegion = "us-east-1";
+    private readonly IEnvironment _environment;
+    private readonly HttpClient _http;
 
-    /// <summary>moto ignores signatures; any well-formed key routes the request.</summary>
-    private const string LocalCredential = "testing";
-
-    private readonly Func<string, string?> _environment;
-    private readonly Func<QueryCommandContext.AwsSettings, IAthenaClient> _athenaFactory;
-
-    public QueryCommandContext(
-        TimeProvider time,
-        Func<string, string?> environment,
-        string workingDirectory,
-        bool outputIsTerminal,
-        Func<QueryCommandContext.AwsSettings, IAthenaClient> athenaFactory)
+    public QueryCommandContext(TimeProvider time, IEnvironment environment, HttpClient http, string workingDirectory, bool outputIsTerminal)
     {
         Time = time;
         _environment = environment;
+        _http = http;
         WorkingDirectory = workingDirectory;
         OutputIsTerminal = outputIsTerminal;
-        _athenaFactory = athenaFactory;
+        AthenaFactory = settings => AthenaClientFactory.Create(settings, _environment, _http, Time);
     }
 
     public TimeProvider Time { get; }
@@ -53,50 +42,51 @@ internal sealed class QueryCommandContext
 
     public bool OutputIsTerminal { get; }
 
+    /// <summary>Builds the Athena client for <c>--target athena</c> (tests substitute a fake).</summary>
+    public Func<AwsSettings, IAthenaClient> AthenaFactory { get; init; }
+
     /// <summary>Polling interval for Athena (tests shorten it; null: the runner's default).</summary>
     public TimeSpan? AthenaPollInterval { get; init; }
 
     /// <summary>
-    /// Endpoint, region, credentials and archive bucket: flags first, then the environment,
-    /// then <c>.pipeline/stack.json</c> written by <c>pipeline up</c> (keys read: "endpoint",
-    /// "region", and "archiveBucket" or "buckets": {"archive": ...}).
+    /// The shared AWS settings from the environment, overridden by the flags, then completed
+    /// from <c>.pipeline/stack.json</c> written by <c>pipeline up</c> (keys read: "endpoint",
+    /// "region", and "archiveBucket" or "buckets": {"archive": ...}). Against a custom endpoint
+    /// without a key pair, placeholder keys are used (moto does not check them).
     /// </summary>
-    public AwsSettings ResolveAws(string? endpointFlag, string? regionFlag)
+    public (AwsSettings Settings, string? ArchiveBucket) ResolveAws(string? endpointFlag, string? regionFlag)
     {
         var stack = ReadStack();
-        var endpoint = endpointFlag ?? _environment(EndpointVariable) ?? stack.Endpoint;
-        var region = regionFlag ?? _environment(RegionVariable) ?? _environment(DefaultRegionVariable) ?? stack.Region ?? DefaultRegion;
-        var accessKey = _environment(AccessKeyVariable);
-        var secretKey = _environment(SecretKeyVariable);
-        return new AwsSettings(
-            _environment(S3EndpointVariable) ?? endpoint,
-            _environment(AthenaEndpointVariable) ?? endpoint,
-            region,
-            accessKey,
-            secretKey,
-            stack.ArchiveBucket);
-    }
-
-    public static IAmazonS3 CreateS3(AwsSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        var config = new AmazonS3Config { RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(settings.Region) };
-        if (settings.S3Endpoint is { } url)
+        var settings = AwsSettings.FromEnvironment(_environment);
+        var endpoint = endpointFlag ?? stack.Endpoint;
+        if (endpointFlag is not null || (settings.EndpointUrl is null && endpoint is not null))
         {
-            config.ServiceURL = url;
-            config.ForcePathStyle = true; // moto: bucket.localhost does not resolve
-            config.AuthenticationRegion = settings.Region;
+            settings = settings with { EndpointUrl = new Uri(endpoint!) };
         }
 
-        var credentials = settings.Credentials();
-        return credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+        if (regionFlag is not null)
+        {
+            settings = settings with { Region = regionFlag };
+        }
+        else if (stack.Region is not null && _environment.GetVariable(AwsSettings.RegionVariable) is null && _environment.GetVariable(AwsSettings.DefaultRegionVariable) is null)
+        {
+            settings = settings with { Region = stack.Region };
+        }
+
+        if (settings.AccessKeyId is null && (settings.EndpointUrl is not null || settings.ServiceEndpointUrls.Count > 0))
+        {
+            settings = settings with { AccessKeyId = PlaceholderCredential, SecretAccessKey = PlaceholderCredential };
+        }
+
+        return (settings, stack.ArchiveBucket);
     }
 
-    public IAthenaClient CreateAthena(AwsSettings settings) => _athenaFactory(settings);
+    /// <summary>The shared AWS clients (S3 path-style against a custom endpoint) on the one HttpClient.</summary>
+    public AwsClients CreateAwsClients(AwsSettings settings) => AwsClients.Create(settings, _http, Time);
 
     private StackFile ReadStack()
     {
-        var path = Path.Combine(WorkingDirectory, StateDir, "stack.json");
+        var path = Path.Combine(WorkingDirectory, StateDir, StackFileName);
         if (!File.Exists(path))
         {
             return new StackFile(null, null, null);
@@ -104,25 +94,15 @@ internal sealed class QueryCommandContext
 
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         var root = doc.RootElement;
-        var bucket = String(root, "archiveBucket")
-            ?? (root.TryGetProperty("buckets", out var buckets) && buckets.ValueKind == JsonValueKind.Object ? String(buckets, "archive") : null);
-        return new StackFile(String(root, "endpoint"), String(root, "region"), bucket);
+        var bucket = Text(root, "archiveBucket")
+            ?? (root.TryGetProperty("buckets", out var buckets) ? Text(buckets, "archive") : null);
+        return new StackFile(Text(root, "endpoint"), Text(root, "region"), bucket);
     }
 
-    private static string? String(JsonElement element, string name) =>
+    private static string? Text(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
 
     private sealed record StackFile(string? Endpoint, string? Region, string? ArchiveBucket);
-
-    internal sealed record AwsSettings(string? S3Endpoint, string? AthenaEndpoint, string Region, string? AccessKey, string? SecretKey, string? ArchiveBucket)
-    {
-        /// <summary>Explicit keys from the environment; for a custom endpoint (moto) without keys,
-        /// placeholder keys; otherwise null, meaning the SDK's default chain.</summary>
-        public AWSCredentials? Credentials() =>
-            AccessKey is not null && SecretKey is not null ? new BasicAWSCredentials(AccessKey, SecretKey)
-            : S3Endpoint is not null || AthenaEndpoint is not null ? new BasicAWSCredentials(LocalCredential, LocalCredential)
-            : null;
-    }
 }
