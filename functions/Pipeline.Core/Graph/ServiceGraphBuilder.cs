@@ -28,6 +28,8 @@ public sealed record GraphBuilderOptions(int MaxPendingJoins = 1_000_000, int Ma
 /// called by the client. So the maps hold at most the untraced HTTP calls of the window plus the
 /// joins in flight, and never more than <see cref="GraphBuilderOptions.MaxPendingJoins"/> entries
 /// (past that, a call is resolved at once to its inferred node and counted as an overflow).</para>
+/// <para>A segment with origin AWS::Lambda (Lambda's service segment) is also a call: the
+/// function's segment names it as parent.</para>
 /// <para>Edge statistics are the caller's view (the call subsegment's duration and status); a
 /// client edge is the root segment's. A document belongs to the window by its start time.</para>
 /// </summary>
@@ -133,6 +135,14 @@ public sealed class ServiceGraphBuilder
         else
         {
             ArriveChild(new CallKey(traceHi, traceLo, parentId), new PendingChild(service, seconds, outcome));
+        }
+
+        // Lambda's own segment (origin AWS::Lambda) is the parent of the function's segment
+        // (AWS::Lambda::Function): a segment-to-segment call, joined like a subsegment call.
+        if (segment.TextEquals(root.Origin, CallTargets.LambdaServiceOriginUtf8) && TryId(segment.GetUtf8(root.Id), out var rootId))
+        {
+            Counters.Calls++;
+            ArriveCall(new CallKey(traceHi, traceLo, rootId), new PendingCall(seconds, service, -1, outcome, MayHaveChild: true));
         }
 
         // Independent subsegments sent before this segment wait for any entity id of it.

@@ -212,6 +212,27 @@ public sealed class ServiceGraphBuilderTests
         ServiceGraphJson.ToDocument(graph).PeakPendingJoins.Should().Be(2);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Build_LambdaInvoke_CallerToLambdaToFunction(bool reversed)
+    {
+        var t = new GraphTraces();
+        var trace = t.NewTrace();
+        var invoke = Pipeline.Testing.Builders.SegmentBuilder.Embedded("Lambda", t.NextSeed(), GraphTraces.WindowStart.AddMinutes(5))
+            .WithAws("Invoke").WithDuration(TimeSpan.FromMilliseconds(80));
+        var lambda = t.Segment("resize", trace, invoke.Id).WithOrigin("AWS::Lambda");
+        var function = t.Segment("resize", trace, lambda.Id, status: 502).WithOrigin("AWS::Lambda::Function");
+        t.Add(t.Segment("a", trace, null).WithSubsegment(invoke)).Add(lambda).Add(function);
+
+        var graph = t.Build(reversed ? t.Documents.Reverse() : null);
+
+        graph.Edges.Select(e => $"{graph.Nodes[e.From].Name}:{graph.Nodes[e.From].Type}->{graph.Nodes[e.To].Name}:{graph.Nodes[e.To].Type}").Should().BeEquivalentTo(
+            "client:client->a:service", "a:service->resize:AWS::Lambda", "resize:AWS::Lambda->resize:AWS::Lambda::Function");
+        graph.Find("Lambda").Should().BeNull("the invoke reached a traced Lambda, not an inferred node");
+        graph.Counters.Skipped(GraphSkipReason.ParentNotInWindow).Should().Be(0);
+    }
+
     [Fact]
     public void Build_OriginIsTheServiceType()
     {
