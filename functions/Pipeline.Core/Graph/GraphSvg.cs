@@ -130,7 +130,8 @@ public static class GraphSvg
             var x2 = to.X;
             var mid = (x1 + x2) / 2;
             path = string.Create(CultureInfo.InvariantCulture, $"M {F(x1)} {F(y1)} C {F(mid)} {F(y1)} {F(mid)} {F(y2)} {F(x2)} {F(y2)}");
-            (lx, ly) = (mid, ((y1 + y2) / 2) - 6);
+            // Near the callee, where the curve runs flat: fan-out labels then sit in distinct rows.
+            (lx, ly) = (x2 - ((ColumnWidth - NodeWidth) / 2.0), y2 - 6);
         }
         else
         {
@@ -143,7 +144,13 @@ public static class GraphSvg
         }
 
         svg.Append(CultureInfo.InvariantCulture, $"<g class=\"edge\"><path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" marker-end=\"url(#arrow)\"/>");
-        // A white halo keeps labels readable where they cross lines; a regression goes on a second line.
+        // A white halo keeps labels readable where they cross lines; a regression goes on a second
+        // line, so multi-line labels move up to stay above a straight edge.
+        if (!self)
+        {
+            ly -= 12 * (label.Count - 1);
+        }
+
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(lx)}\" y=\"{F(ly)}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{colour}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">");
         for (var i = 0; i < label.Count; i++)
         {

@@ -29,14 +29,26 @@ public sealed class ServiceGraphHandler : ILambdaHandler
         _sql = sql;
     }
 
-    /// <summary>Production factory: options and the S3 store from the environment. The Athena engine is used when an Athena client is supplied.</summary>
+    /// <summary>
+    /// Production factory: options, the S3 store and the Athena client (for GRAPH_ENGINE=athena or
+    /// auto) from the environment. <paramref name="athenaFactory"/> replaces the Athena client (tests).
+    /// </summary>
     public static ServiceGraphHandler Create(HandlerInitContext init, Func<AwsSettings, Pipeline.Aws.Athena.IAthenaClient>? athenaFactory = null)
     {
         ArgumentNullException.ThrowIfNull(init);
         var options = ServiceGraphOptions.FromEnvironment(init.Environment);
-        var settings = AwsSettings.FromEnvironment(new EnvironmentAdapter(init.Environment));
+        var environment = new EnvironmentAdapter(init.Environment);
+        var settings = AwsSettings.FromEnvironment(environment);
         var clients = AwsClients.Create(settings, init.Http, init.TimeProvider);
-        var sql = athenaFactory is null ? null : new AthenaGraphSqlEngine(athenaFactory(settings), init.TimeProvider, options);
+        IGraphSqlEngine? sql = null;
+        if (options.Engine != GraphEngine.Stream)
+        {
+            var athena = athenaFactory is null
+                ? Pipeline.Aws.Athena.AthenaClientFactory.Create(settings, environment, init.Http, init.TimeProvider)
+                : athenaFactory(settings);
+            sql = new AthenaGraphSqlEngine(athena, init.TimeProvider, options);
+        }
+
         return new ServiceGraphHandler(options, clients.ObjectStore, sql);
     }
 

@@ -183,6 +183,55 @@ public sealed class ServiceGraphHandlerTests
             .Should().Throw<LambdaInitException>();
     }
 
+    [Fact]
+    public async Task LoadLatest_TwoWindows_MapsTheNewestDiffForTheCostReport()
+    {
+        var store = await ArchiveAsync(at: Hour.AddMinutes(-30));
+        await ArchiveAsync(store, Hour.AddMinutes(20));
+        var handler = new ServiceGraphHandler(Options, store, sql: null);
+        await (await handler.HandleAsync(Event(Hour), Context())).DisposeAsync();
+        await (await handler.HandleAsync(Event(Hour.AddHours(1)), Context())).DisposeAsync();
+
+        var diff = await CostReportGraphDiff.LoadLatestAsync(store, Bucket, new DateOnly(2026, 11, 25), TestContext.Current.CancellationToken);
+
+        diff!.To.Should().Be("graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.json");
+        diff.From.Should().Be("graphs/dt=2026-11-25/20261125T1100Z-20261125T1200Z.json");
+        diff.IsEmpty.Should().BeTrue();
+        (await CostReportGraphDiff.LoadLatestAsync(store, Bucket, new DateOnly(2026, 12, 3), TestContext.Current.CancellationToken)).Should().BeNull();
+    }
+
+    [Fact]
+    public void Create_AthenaEngine_BuildsTheAthenaClientFromTheFactory()
+    {
+        using var http = new HttpClient();
+        var env = new DictionaryEnvironment(new() { ["ARCHIVE_BUCKET"] = "b", ["GRAPH_ENGINE"] = "auto", ["AWS_ACCESS_KEY_ID"] = "k", ["AWS_SECRET_ACCESS_KEY"] = "s" });
+        var built = 0;
+
+        var handler = ServiceGraphHandler.Create(new Pipeline.Functions.Hosting.HandlerInitContext(env, TimeProvider.System, http, NullLogger.Instance), _ =>
+        {
+            built++;
+            return new FakeAthena();
+        });
+
+        handler.Should().NotBeNull();
+        built.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task DiffSource_LatestGraphKey_MapsItsDiff()
+    {
+        var store = await ArchiveAsync(faultEvery: 2);
+        await (await new ServiceGraphHandler(Options, store, sql: null).HandleAsync(Event(Hour.AddHours(1)), Context())).DisposeAsync();
+        const string Key = "graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.json";
+
+        var diff = await ServiceGraphDiffSource.Instance.GetDiffAsync(store, Bucket, Key, TestContext.Current.CancellationToken);
+
+        diff!.To.Should().Be(Key);
+        diff.AddedNodes.Should().BeEquivalentTo("client", "service-a", "service-b");
+        diff.AddedEdges.Should().Contain(new Pipeline.Functions.CostReport.GraphEdgeChange("service-a", "service-b"));
+        (await ServiceGraphDiffSource.Instance.GetDiffAsync(store, Bucket, "graphs/none.json", TestContext.Current.CancellationToken)).Should().BeNull();
+    }
+
     private sealed class DictionaryEnvironment(Dictionary<string, string> values) : IEnvironmentVariables
     {
         public string? GetEnvironmentVariable(string name) => values.GetValueOrDefault(name);
