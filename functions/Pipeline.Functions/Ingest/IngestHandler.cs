@@ -151,23 +151,36 @@ public sealed class IngestHandler : ILambdaHandler
         var valid = new List<ValidSegment>(records.Count);
         var quarantine = new ArrayBufferWriter<byte>();
         var quarantined = 0;
+        var single = new ReadOnlyMemory<byte>[1];
         foreach (var record in records)
         {
             var data = record.Kinesis.Data;
             usage.AddKinesisRecord(data.Length);
-            var deaggregated = KplDeaggregator.Deaggregate(data, record.Kinesis.PartitionKey);
-            if (deaggregated.IsCorrupt)
+            // Plain records (the relay's default) skip the de-aggregator's per-record allocations.
+            IReadOnlyList<ReadOnlyMemory<byte>> userRecords;
+            if (KplDeaggregator.IsAggregated(data.Span))
             {
-                var reason = deaggregated.Status == KplStatus.BadChecksum ? IngestRejectReason.KplBadChecksum : IngestRejectReason.KplMalformed;
-                Quarantine(new QuarantineEntry(reason.ToCode(), (int)reason, "$", record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, data));
-                continue;
+                var deaggregated = KplDeaggregator.Deaggregate(data, record.Kinesis.PartitionKey);
+                if (deaggregated.IsCorrupt)
+                {
+                    var reason = deaggregated.Status == KplStatus.BadChecksum ? IngestRejectReason.KplBadChecksum : IngestRejectReason.KplMalformed;
+                    Quarantine(new QuarantineEntry(reason.ToCode(), (int)reason, "$", record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, data));
+                    continue;
+                }
+
+                userRecords = [.. deaggregated.Records.Select(r => r.Data)];
+            }
+            else
+            {
+                single[0] = data;
+                userRecords = single;
             }
 
-            foreach (var userRecord in deaggregated.Records)
+            foreach (var userData in userRecords)
             {
                 try
                 {
-                    var body = userRecord.Data;
+                    var body = userData;
                     // The relay puts the bare document; a record that still carries the daemon header is accepted too.
                     if (Datagram.TrySplit(body.Span, out var range) == DatagramReject.None)
                     {
@@ -177,7 +190,7 @@ public sealed class IngestHandler : ILambdaHandler
                     var parsed = SegmentValidator.ParseAndValidate(body, now);
                     if (!parsed.IsOk)
                     {
-                        Quarantine(QuarantineEntry.FromRejection(parsed.Rejection, record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, userRecord.Data));
+                        Quarantine(QuarantineEntry.FromRejection(parsed.Rejection, record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, userData));
                         continue;
                     }
 
@@ -187,7 +200,7 @@ public sealed class IngestHandler : ILambdaHandler
                         metrics.SegmentsRedacted++;
                     }
 
-                    valid.Add(new ValidSegment(parsed.Segment, redacted.Document));
+                    valid.Add(new ValidSegment(parsed.Segment, redacted.Document, parsed.Segment.TraceIdKey()));
                 }
 #pragma warning disable CA1031 // A poison record must never block the shard: it is quarantined with its bytes.
                 catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -195,7 +208,7 @@ public sealed class IngestHandler : ILambdaHandler
                 {
                     context.Logger.LogError(ex, "Quarantined record {Sequence} of {Shard}: processing threw", record.Kinesis.SequenceNumber, shard);
                     var reason = IngestRejectReason.InternalError;
-                    Quarantine(new QuarantineEntry(reason.ToCode(), (int)reason, "$", record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, userRecord.Data));
+                    Quarantine(new QuarantineEntry(reason.ToCode(), (int)reason, "$", record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, userData));
                 }
             }
         }
@@ -206,18 +219,20 @@ public sealed class IngestHandler : ILambdaHandler
 
         // 2. Sample (trace-consistent head decision, tail policies, remembered decisions).
         var segments = valid.Select(v => v.Segment).ToList();
-        var remembered = await LookUpDecisionsAsync(segments, metrics, context).ConfigureAwait(false);
+        var remembered = await LookUpDecisionsAsync(valid, metrics, context).ConfigureAwait(false);
         var decisions = _sampler.DecideBatch(segments, remembered, now, out var toRemember);
 
         // 3. Archive, the source of truth: the only step whose failure fails the batch.
-        var ndjson = new ArrayBufferWriter<byte>(Math.Max(256, valid.Sum(v => v.Document.Length + 1)));
+        using var ndjson = new PooledBufferWriter(valid.Sum(v => v.Document.Length + 1));
         foreach (var segment in valid)
         {
             ArchiveLines.WriteSegment(ndjson, segment.Document.Span);
         }
 
-        var archive = ArchiveObjects.Gzip(ndjson.WrittenSpan);
-        var quarantineObject = quarantined > 0 ? ArchiveObjects.Gzip(quarantine.WrittenSpan) : ReadOnlyMemory<byte>.Empty;
+        using var archiveBuffer = ArchiveObjects.Gzip(ndjson.WrittenSpan);
+        using var quarantineBuffer = quarantined > 0 ? ArchiveObjects.Gzip(quarantine.WrittenSpan) : null;
+        var archive = archiveBuffer.WrittenMemory;
+        var quarantineObject = quarantineBuffer?.WrittenMemory ?? ReadOnlyMemory<byte>.Empty;
         try
         {
             var writes = new List<Task>(2)
@@ -341,13 +356,12 @@ public sealed class IngestHandler : ILambdaHandler
     /// in the batch or a fixed-rate keep needs none. A failed read is counted and sampling goes on
     /// without it (late segments of a tail-kept trace may then miss X-Ray; the archive has them).
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, TraceDecision>> LookUpDecisionsAsync(List<ParsedSegment> segments, IngestMetrics metrics, InvocationContext context)
+    private async Task<IReadOnlyDictionary<string, TraceDecision>> LookUpDecisionsAsync(List<ValidSegment> valid, IngestMetrics metrics, InvocationContext context)
     {
         var certain = new HashSet<string>(StringComparer.Ordinal);
         var uncertain = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var segment in segments)
+        foreach (var (segment, _, key) in valid)
         {
-            var key = segment.TraceIdKey();
             if (TraceSampler.TailReason(segment, _sampler.Policy.Tail) != SamplingReason.None
                 || (_sampler.Match(segment) is { } rule && TraceHash.Unit(segment.TraceId) < rule.FixedRate))
             {
@@ -418,7 +432,7 @@ public sealed class IngestHandler : ILambdaHandler
             var segment = valid[i].Segment;
             var keep = forward && decisions[i].Keep;
             var service = segment.GetString(segment.Root.Name) ?? string.Empty;
-            var trace = segment.TraceIdKey();
+            var trace = valid[i].TraceKey;
             var reason = keep ? ToKeepReason(decisions[i].Reason, remembered.TryGetValue(trace, out var prior) ? prior.Reason : SamplingReason.None) : (KeepReason?)null;
             usage.AddValidSegment(service, keep);
             if (keep)
@@ -457,7 +471,7 @@ public sealed class IngestHandler : ILambdaHandler
         _ => KeepReason.Head,
     };
 
-    private readonly record struct ValidSegment(ParsedSegment Segment, ReadOnlyMemory<byte> Document);
+    private readonly record struct ValidSegment(ParsedSegment Segment, ReadOnlyMemory<byte> Document, string TraceKey);
 
     /// <summary>Pipeline.Aws reads configuration through its own seam; this feeds it the Lambda environment.</summary>
     private sealed class LambdaEnvironment(IEnvironmentVariables environment) : IEnvironment

@@ -30,6 +30,9 @@ public sealed record IngestOptions
     public const int DefaultDecisionTtlHours = 24;
     public const int MaxDecisionTtlHours = 720;
 
+    /// <summary>Priority of a SAMPLING_RULES entry that names none (X-Ray's default rule has 10000).</summary>
+    public const int DefaultRulePriority = 10_000;
+
     /// <summary>Rules in SAMPLING_RULES; X-Ray allows 25 rules per account, so this is generous.</summary>
     public const int MaxSamplingRules = 100;
 
@@ -159,7 +162,7 @@ public sealed record IngestOptions
                 throw Invalid(EnvironmentNames.SamplingRules, $"{where}: RuleName is required and unique");
             }
 
-            if (rule.FixedRate is not (>= 0 and <= 1) || rule.ReservoirSize < 0 || rule.Version != 1)
+            if (rule.FixedRate is not (>= 0 and <= 1) || rule.ReservoirSize < 0 || rule.Version is not (null or 1))
             {
                 throw Invalid(EnvironmentNames.SamplingRules, $"{where} ({rule.RuleName}): FixedRate must be 0..1, ReservoirSize ≥ 0 and Version 1");
             }
@@ -167,7 +170,7 @@ public sealed record IngestOptions
             result.Add(new SamplingRule
             {
                 RuleName = rule.RuleName,
-                Priority = rule.Priority,
+                Priority = rule.Priority ?? DefaultRulePriority,
                 FixedRate = rule.FixedRate,
                 ReservoirSize = rule.ReservoirSize,
                 ServiceName = rule.ServiceName ?? "*",
@@ -236,7 +239,7 @@ public sealed record IngestOptions
 internal sealed record SamplingRuleJson
 {
     public string? RuleName { get; init; }
-    public int Priority { get; init; } = 10_000;
+    public int? Priority { get; init; }
     public double FixedRate { get; init; }
     public int ReservoirSize { get; init; }
     public string? ServiceName { get; init; }
@@ -245,7 +248,7 @@ internal sealed record SamplingRuleJson
     public string? HTTPMethod { get; init; }
     public string? URLPath { get; init; }
     public string? ResourceARN { get; init; }
-    public int Version { get; init; } = 1;
+    public int? Version { get; init; }
 }
 
 // Strict, so a misspelt list name fails init instead of silently redacting less.
