@@ -143,7 +143,13 @@ public static class GraphSvg
         }
 
         svg.Append(CultureInfo.InvariantCulture, $"<g class=\"edge\"><path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" marker-end=\"url(#arrow)\"/>");
-        // A white halo keeps labels readable where they cross lines; a regression goes on a second line.
+        // A white halo keeps labels readable where they cross lines; a regression goes on a second
+        // line, so multi-line labels move up to stay above a straight edge.
+        if (!self)
+        {
+            ly -= 12 * (label.Count - 1);
+        }
+
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(lx)}\" y=\"{F(ly)}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{colour}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">");
         for (var i = 0; i < label.Count; i++)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Aws.Storage;
 using Pipeline.Core.Graph;
 using Pipeline.Functions.CostReport;
 
@@ -32,6 +33,32 @@ public static class CostReportGraphDiff
                     : new GraphRegression($"{r.From} -> {r.To}", "failure rate", Percent(r.Before), Percent(r.After)))
                 .ToList(),
         };
+    }
+
+    /// <summary>
+    /// The diff of the latest graph written on <paramref name="day"/> (or the day before, when
+    /// that day has none yet), mapped for the report; null when there is no graph.
+    /// </summary>
+    public static async Task<ServiceGraphDiff?> LoadLatestAsync(IObjectStore store, string bucket, DateOnly day, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        foreach (var d in new[] { day, day.AddDays(-1) })
+        {
+            var prefix = string.Create(CultureInfo.InvariantCulture, $"{ServiceGraphJson.GraphsPrefix}dt={d:yyyy-MM-dd}/");
+            var latest = (await store.ListAsync(bucket, prefix, cancellationToken: cancellationToken).ConfigureAwait(false))
+                .Where(o => o.Key.EndsWith(".json", StringComparison.Ordinal))
+                .Select(o => o.Key)
+                .Order(StringComparer.Ordinal)
+                .LastOrDefault();
+            if (latest is not null
+                && await store.GetAsync(bucket, latest, cancellationToken).ConfigureAwait(false) is { } bytes
+                && ServiceGraphJson.TryDeserialize(bytes) is { } document)
+            {
+                return From(document, latest);
+            }
+        }
+
+        return null;
     }
 
     private static string Millis(double seconds) => (seconds * 1000).ToString("0", CultureInfo.InvariantCulture) + " ms";

@@ -29,11 +29,20 @@ public sealed class ServiceGraphHandler : ILambdaHandler
         _sql = sql;
     }
 
-    /// <summary>Production factory: options and the S3 store from the environment. The Athena engine is used when an Athena client is supplied.</summary>
+    /// <summary>
+    /// Production factory: options and the S3 store from the environment. The SQL engine runs on
+    /// Athena through <paramref name="athenaFactory"/>; without one, GRAPH_ENGINE=auto streams and
+    /// GRAPH_ENGINE=athena fails init (Pipeline.Aws exposes no Athena client on AwsClients yet).
+    /// </summary>
     public static ServiceGraphHandler Create(HandlerInitContext init, Func<AwsSettings, Pipeline.Aws.Athena.IAthenaClient>? athenaFactory = null)
     {
         ArgumentNullException.ThrowIfNull(init);
         var options = ServiceGraphOptions.FromEnvironment(init.Environment);
+        if (options.Engine == GraphEngine.Sql && athenaFactory is null)
+        {
+            throw new LambdaInitException(LambdaError.Types.ConfigInvalid, "GRAPH_ENGINE=athena needs an Athena client, and this bootstrap has none; use stream or auto");
+        }
+
         var settings = AwsSettings.FromEnvironment(new EnvironmentAdapter(init.Environment));
         var clients = AwsClients.Create(settings, init.Http, init.TimeProvider);
         var sql = athenaFactory is null ? null : new AthenaGraphSqlEngine(athenaFactory(settings), init.TimeProvider, options);

@@ -183,6 +183,33 @@ public sealed class ServiceGraphHandlerTests
             .Should().Throw<LambdaInitException>();
     }
 
+    [Fact]
+    public async Task LoadLatest_TwoWindows_MapsTheNewestDiffForTheCostReport()
+    {
+        var store = await ArchiveAsync(at: Hour.AddMinutes(-30));
+        await ArchiveAsync(store, Hour.AddMinutes(20));
+        var handler = new ServiceGraphHandler(Options, store, sql: null);
+        await (await handler.HandleAsync(Event(Hour), Context())).DisposeAsync();
+        await (await handler.HandleAsync(Event(Hour.AddHours(1)), Context())).DisposeAsync();
+
+        var diff = await CostReportGraphDiff.LoadLatestAsync(store, Bucket, new DateOnly(2026, 11, 25), TestContext.Current.CancellationToken);
+
+        diff!.To.Should().Be("graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.json");
+        diff.From.Should().Be("graphs/dt=2026-11-25/20261125T1100Z-20261125T1200Z.json");
+        diff.IsEmpty.Should().BeTrue();
+        (await CostReportGraphDiff.LoadLatestAsync(store, Bucket, new DateOnly(2026, 12, 3), TestContext.Current.CancellationToken)).Should().BeNull();
+    }
+
+    [Fact]
+    public void Create_AthenaEngineWithoutAClient_FailsInit()
+    {
+        using var http = new HttpClient();
+        var init = new Pipeline.Functions.Hosting.HandlerInitContext(
+            new DictionaryEnvironment(new() { ["ARCHIVE_BUCKET"] = "b", ["GRAPH_ENGINE"] = "athena" }), TimeProvider.System, http, NullLogger.Instance);
+
+        FluentActions.Invoking(() => ServiceGraphHandler.Create(init)).Should().Throw<LambdaInitException>().WithMessage("*Athena*");
+    }
+
     private sealed class DictionaryEnvironment(Dictionary<string, string> values) : IEnvironmentVariables
     {
         public string? GetEnvironmentVariable(string name) => values.GetValueOrDefault(name);

@@ -6,7 +6,7 @@ namespace Pipeline.Cli.Graph;
 /// <see cref="IObjectStore"/> over a local directory laid out like the bucket (key = relative
 /// path), for <c>pipeline graph --data-dir</c>. The bucket name is ignored: one directory, one bucket.
 /// </summary>
-internal sealed class DirectoryObjectStore : IObjectStore
+public sealed class DirectoryObjectStore : IObjectStore
 {
     private readonly string _root;
 
