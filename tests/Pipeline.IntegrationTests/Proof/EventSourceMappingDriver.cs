@@ -21,6 +21,7 @@ namespace Pipeline.IntegrationTests.Proof;
 internal sealed class EventSourceMappingDriver(IKinesisClient kinesis, string stream, ILambdaHandler handler)
 {
     private readonly Dictionary<string, ShardState> _shards = new(StringComparer.Ordinal);
+    private long _recordsDelivered;
     private readonly string _streamArn = $"arn:aws:kinesis:us-east-1:123456789012:stream/{stream}";
 
     public int BatchSize { get; init; } = 100;
@@ -40,6 +41,9 @@ internal sealed class EventSourceMappingDriver(IKinesisClient kinesis, string st
     public int FunctionErrors { get; private set; }
 
     public int ReportedFailures { get; private set; }
+
+    /// <summary>Records the handler has acknowledged (the checkpoint moved past them).</summary>
+    public long RecordsDelivered => Interlocked.Read(ref _recordsDelivered);
 
     /// <summary>Polls every shard until <paramref name="done"/> holds or the time runs out (then throws).</summary>
     public async Task RunUntilAsync(Func<Task<bool>> done, TimeSpan timeout, CancellationToken cancellationToken)
@@ -154,6 +158,7 @@ internal sealed class EventSourceMappingDriver(IKinesisClient kinesis, string st
             {
                 state.Checkpoint = records[index - 1].SequenceNumber;
                 state.Attempts = 1;
+                Interlocked.Add(ref _recordsDelivered, index);
             }
 
             state.NextLimit = null;
@@ -162,6 +167,7 @@ internal sealed class EventSourceMappingDriver(IKinesisClient kinesis, string st
 
         state.Checkpoint = records[^1].SequenceNumber;
         state.Attempts = 0;
+        Interlocked.Add(ref _recordsDelivered, records.Count);
         state.NextLimit = null;
     }
 

@@ -19,6 +19,8 @@ public sealed class NothingLostTests(MotoFixture moto)
     public async Task Pipeline_TwentyPercentKinesisThrottling_ArchivesEverySegmentOnce()
     {
         await using var pipeline = await ProofPipeline.StartAsync(moto, seed: 101);
+        // Two PutRecords calls early in the run lose their connection before Kinesis sees them.
+        var resets = pipeline.Proxy.Add(new FaultRule(FaultAction.Reset()) { Name = "connection reset", Service = "kinesis", Operation = "PutRecords", When = r => r.Number % 3 == 0, MaxInjections = 2 });
         pipeline.Proxy.Add(new FaultRule(FaultAction.ThrottleKinesisRecords(0.2)) { Name = "20% of records throttled", Service = "kinesis", Operation = "PutRecords" });
         var relay = await pipeline.StartRelayAsync();
         var sent = ProofTraffic.Segments(1000, seed: 1);
@@ -28,6 +30,7 @@ public sealed class NothingLostTests(MotoFixture moto)
         await mapping.RunUntilAsync(async () => await relay.MetricAsync("xray_relay_forwarded_segments_total") == sent.Count, DriveTimeout, _ct);
 
         pipeline.Proxy.ThrottledRecords.Should().BeGreaterThan(100, "about a fifth of 1000+ record attempts were throttled");
+        resets.Injected.Should().BeGreaterThan(0);
         (await relay.MetricAsync("xray_relay_throttled_records_total")).Should().Be(pipeline.Proxy.ThrottledRecords);
         await pipeline.AssertArchivedExactlyOnceAsync(ProofTraffic.Identities(sent));
     }
@@ -36,6 +39,8 @@ public sealed class NothingLostTests(MotoFixture moto)
     public async Task Pipeline_XRayThrottlingAnd5xxBursts_ArchiveCompleteAndEveryKeptSegmentInXRayOrParked()
     {
         await using var pipeline = await ProofPipeline.StartAsync(moto, seed: 102);
+        // One call hangs past the client's timeout (ProofPipeline: 10 s), as a stuck connection would.
+        var hung = pipeline.Proxy.Add(new FaultRule(FaultAction.Hang(TimeSpan.FromSeconds(11))) { Name = "timeout", Service = "xray", Operation = "PutTraceSegments", When = r => r.Number > 20, MaxInjections = 1 });
         var throttled = pipeline.Proxy.Add(new FaultRule(FaultResponses.XRayThrottled()) { Name = "429 burst", Service = "xray", Operation = "PutTraceSegments", Probability = 0.6, MaxInjections = 10 });
         var failing = pipeline.Proxy.Add(new FaultRule(FaultResponses.XRayServerError(503)) { Name = "5xx burst", Service = "xray", Operation = "PutTraceSegments", Probability = 0.4, MaxInjections = 6 });
         pipeline.Proxy.Add(new FaultRule(FaultAction.XRayUnprocessed(0.15)) { Name = "unprocessed", Service = "xray", Operation = "PutTraceSegments" });
@@ -47,6 +52,7 @@ public sealed class NothingLostTests(MotoFixture moto)
         var mapping = pipeline.Mapping(pipeline.Ingest(samplingRate: 1.0), batchSize: 50);
         await mapping.RunUntilAsync(async () => await relay.MetricAsync("xray_relay_forwarded_segments_total") == sent.Count, DriveTimeout, _ct);
 
+        hung.Injected.Should().Be(1);
         throttled.Injected.Should().BeGreaterThan(0);
         failing.Injected.Should().BeGreaterThan(0);
         pipeline.Proxy.UnprocessedSegments.Should().BeGreaterThan(0);
@@ -69,6 +75,7 @@ public sealed class NothingLostTests(MotoFixture moto)
         var afterWrite = pipeline.Proxy.Add(new FaultRule(FaultResponses.S3InternalErrorAfterWrite()) { Name = "500 after the write", Service = "s3", Operation = "PUT", PathContains = "/segments/", Probability = 0.3, MaxInjections = 8 });
         var slowDown = pipeline.Proxy.Add(new FaultRule(FaultResponses.S3SlowDown()) { Name = "503 SlowDown", Service = "s3", Operation = "PUT", Probability = 0.2, MaxInjections = 8 });
         pipeline.Proxy.Add(new FaultRule(FaultAction.Delay(TimeSpan.FromMilliseconds(400))) { Name = "slow", Service = "s3", Probability = 0.1 });
+        var resets = pipeline.Proxy.Add(new FaultRule(FaultAction.Reset()) { Name = "connection reset", Service = "s3", Operation = "PUT", Probability = 0.1, MaxInjections = 4 });
         var relay = await pipeline.StartRelayAsync();
         var sent = ProofTraffic.Segments(600, seed: 3);
 
@@ -79,6 +86,7 @@ public sealed class NothingLostTests(MotoFixture moto)
         burst.Injected.Should().Be(6);
         afterWrite.Injected.Should().BeGreaterThan(0);
         slowDown.Injected.Should().BeGreaterThan(0);
+        resets.Injected.Should().BeGreaterThan(0);
         mapping.ReportedFailures.Should().BeGreaterThan(0, "the burst outlasted the client's retries");
         await pipeline.AssertArchivedExactlyOnceAsync(ProofTraffic.Identities(sent));
     }

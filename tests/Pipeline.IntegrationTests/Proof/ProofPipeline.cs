@@ -24,7 +24,7 @@ namespace Pipeline.IntegrationTests.Proof;
 /// </summary>
 internal sealed class ProofPipeline : IAsyncDisposable
 {
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(15) };
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
     private readonly MotoFixture _moto;
     private readonly List<RelayProcess> _relays = [];
 
