@@ -217,12 +217,8 @@ public sealed class IngestHandler : ILambdaHandler
         metrics.SegmentsInvalid = quarantined;
         metrics.SegmentsIn = valid.Count + quarantined;
 
-        // 2. Sample (trace-consistent head decision, tail policies, remembered decisions).
-        var segments = valid.Select(v => v.Segment).ToList();
-        var remembered = await LookUpDecisionsAsync(valid, metrics, context).ConfigureAwait(false);
-        var decisions = _sampler.DecideBatch(segments, remembered, now, out var toRemember);
-
-        // 3. Archive, the source of truth: the only step whose failure fails the batch.
+        // 2. Archive, the source of truth and the only step whose failure fails the batch. Its
+        // content does not depend on sampling, so the writes run while the decisions are looked up.
         using var ndjson = new PooledBufferWriter(valid.Sum(v => v.Document.Length + 1));
         foreach (var segment in valid)
         {
@@ -233,24 +229,22 @@ public sealed class IngestHandler : ILambdaHandler
         using var quarantineBuffer = quarantined > 0 ? ArchiveObjects.Gzip(quarantine.WrittenSpan) : null;
         var archive = archiveBuffer.WrittenMemory;
         var quarantineObject = quarantineBuffer?.WrittenMemory ?? ReadOnlyMemory<byte>.Empty;
-        try
-        {
-            var writes = new List<Task>(2)
-            {
-                _store.PutAsync(_options.ArchiveBucket, ArchiveKeys.Segments(shard, first.SequenceNumber, first.ApproximateArrivalTimestamp), archive, ArchiveObjects.GzipNdjsonContentType, cancellationToken),
-            };
-            if (quarantined > 0)
-            {
-                writes.Add(_store.PutAsync(_options.ArchiveBucket, ArchiveKeys.Quarantine(shard, first.SequenceNumber, first.ApproximateArrivalTimestamp), quarantineObject, ArchiveObjects.GzipNdjsonContentType, cancellationToken));
-            }
+        var archiveWrite = WriteArchiveAsync(
+            ArchiveKeys.Segments(shard, first.SequenceNumber, first.ApproximateArrivalTimestamp),
+            archive,
+            quarantineBuffer is null ? null : ArchiveKeys.Quarantine(shard, first.SequenceNumber, first.ApproximateArrivalTimestamp),
+            quarantineObject,
+            cancellationToken);
 
-            await Task.WhenAll(writes).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Whatever the store threw, the answer is the same: nothing of this batch is acknowledged.
-        catch (Exception ex)
-#pragma warning restore CA1031
+        // 3. Sample (trace-consistent head decision, tail policies, remembered decisions). Neither
+        // step throws, so the archive write is always awaited before the buffers are returned.
+        var segments = valid.Select(v => v.Segment).ToList();
+        var remembered = await LookUpDecisionsAsync(valid, metrics, context).ConfigureAwait(false);
+        var decisions = _sampler.DecideBatch(segments, remembered, now, out var toRemember);
+
+        if (await archiveWrite.ConfigureAwait(false) is { } archiveError)
         {
-            context.Logger.LogError(ex, "The archive did not take batch {Shard}/{Sequence} ({Records} records); reporting it for retry", shard, first.SequenceNumber, records.Count);
+            context.Logger.LogError(archiveError, "The archive did not take batch {Shard}/{Sequence} ({Records} records); reporting it for retry", shard, first.SequenceNumber, records.Count);
             metrics.ArchiveFailures = 1;
             metrics.RetryFrom = first.SequenceNumber;
             _metrics.WriteLine(metrics.ToEmf(FunctionContract.IngestHandler, _timeProvider.GetUtcNow()));
@@ -267,21 +261,8 @@ public sealed class IngestHandler : ILambdaHandler
 
         metrics.BytesArchived = archive.Length + quarantineObject.Length;
 
-        // 4. Remember the decisions later segments cannot recompute (tail, reservoir).
-        if (toRemember.Count > 0)
-        {
-            try
-            {
-                await _decisions.PutManyAsync([.. toRemember], _sampler.Policy.DecisionTimeToLive, cancellationToken).ConfigureAwait(false);
-            }
-#pragma warning disable CA1031 // A lost decision costs late segments their keep, not the batch.
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-#pragma warning restore CA1031
-            {
-                metrics.DecisionStoreErrors++;
-                context.Logger.LogWarning(ex, "Could not remember {Count} sampling decisions", toRemember.Count);
-            }
-        }
+        // 4. Remember the decisions later segments cannot recompute (tail, reservoir), while forwarding.
+        var rememberWrite = RememberAsync(toRemember, metrics, context);
 
         // 5. Forward kept segments to X-Ray; park what it does not take.
         var forward = _options.ForwardToXRay;
@@ -294,9 +275,13 @@ public sealed class IngestHandler : ILambdaHandler
             }
         }
 
-        if (kept.Count > 0)
+        var forwarding = kept.Count > 0
+            ? _forwarder.SendAsync(kept, () => context.RemainingTime > _options.XRayDeadlineReserve, cancellationToken)
+            : null;
+        await rememberWrite.ConfigureAwait(false);
+        if (forwarding is not null)
         {
-            var result = await _forwarder.SendAsync(kept, () => context.RemainingTime > _options.XRayDeadlineReserve, cancellationToken).ConfigureAwait(false);
+            var result = await forwarding.ConfigureAwait(false);
             foreach (var size in result.CallSizes)
             {
                 usage.AddXRayPut(size);
@@ -351,6 +336,49 @@ public sealed class IngestHandler : ILambdaHandler
         }
     }
 
+    /// <summary>Writes the segments object (always, even empty) and the quarantine object (when any); the failure, or null.</summary>
+    private async Task<Exception?> WriteArchiveAsync(string segmentsKey, ReadOnlyMemory<byte> segments, string? quarantineKey, ReadOnlyMemory<byte> quarantine, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var writes = new List<Task>(2) { _store.PutAsync(_options.ArchiveBucket, segmentsKey, segments, ArchiveObjects.GzipNdjsonContentType, cancellationToken) };
+            if (quarantineKey is not null)
+            {
+                writes.Add(_store.PutAsync(_options.ArchiveBucket, quarantineKey, quarantine, ArchiveObjects.GzipNdjsonContentType, cancellationToken));
+            }
+
+            await Task.WhenAll(writes).ConfigureAwait(false);
+            return null;
+        }
+#pragma warning disable CA1031 // Whatever the store threw, the answer is the same: nothing of this batch is acknowledged.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>Stores new keep decisions; a failure is counted (late segments may then miss X-Ray), never thrown.</summary>
+    private async Task RememberAsync(IReadOnlyDictionary<string, TraceDecision> toRemember, IngestMetrics metrics, InvocationContext context)
+    {
+        if (toRemember.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _decisions.PutManyAsync([.. toRemember], _sampler.Policy.DecisionTimeToLive, context.CancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A lost decision costs late segments their keep, not the batch.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            metrics.DecisionStoreErrors++;
+            context.Logger.LogWarning(ex, "Could not remember {Count} sampling decisions", toRemember.Count);
+        }
+    }
+
     /// <summary>
     /// Reads remembered decisions, only for traces this batch would otherwise drop: a tail reason
     /// in the batch or a fixed-rate keep needs none. A failed read is counted and sampling goes on
@@ -383,8 +411,8 @@ public sealed class IngestHandler : ILambdaHandler
         {
             return await _decisions.GetManyAsync(uncertain, context.CancellationToken).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // Sampling degrades to head + tail; the batch goes on.
-        catch (Exception ex) when (!context.CancellationToken.IsCancellationRequested)
+#pragma warning disable CA1031 // Sampling degrades to head + tail; the batch goes on (and never leaves before the archive write is awaited).
+        catch (Exception ex)
 #pragma warning restore CA1031
         {
             metrics.DecisionStoreErrors++;
