@@ -1,3 +1,6 @@
+using Pipeline.Functions.Ingest;
+using Pipeline.Functions.XRayReplay;
+
 namespace Pipeline.Functions.Hosting;
 
 /// <summary>
@@ -7,5 +10,7 @@ namespace Pipeline.Functions.Hosting;
 /// </summary>
 internal static class FunctionCatalog
 {
-    public static HandlerRegistry Create() => new HandlerRegistry();
+    public static HandlerRegistry Create() => new HandlerRegistry()
+        .Add(FunctionNames.Ingest, IngestHandler.Create)
+        .Add(FunctionNames.XRayReplay, XRayReplayHandler.Create);
 }

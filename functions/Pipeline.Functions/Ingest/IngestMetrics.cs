@@ -1,0 +1,127 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Pipeline.Functions.Ingest;
+
+/// <summary>
+/// The counters of one ingest invocation (one shard batch): the EMF metrics, the reject and drop
+/// reasons behind them, and what happened to the batch.
+/// </summary>
+public sealed class IngestMetrics
+{
+    /// <summary>CloudWatch namespace of every pipeline metric.</summary>
+    public const string Namespace = "XRayPipeline";
+
+    /// <summary>The one dimension: which function emitted the line.</summary>
+    public const string FunctionDimension = "Function";
+
+    public required string Shard { get; init; }
+
+    public required string FirstSequence { get; init; }
+
+    public long KinesisRecords { get; set; }
+    public long SegmentsIn { get; set; }
+    public long SegmentsValid { get; set; }
+    public long SegmentsInvalid { get; set; }
+    public long SegmentsKept { get; set; }
+    public long SegmentsRedacted { get; set; }
+    public long TracesSeen { get; set; }
+    public long TracesKept { get; set; }
+    public long BytesArchived { get; set; }
+    public long XRayCalls { get; set; }
+
+    /// <summary>Kept segments written to xray-retry/ because X-Ray refused them or was unreachable.</summary>
+    public long XRayParked { get; set; }
+
+    /// <summary>1 when the archive could not take the batch (the batch is reported for retry).</summary>
+    public long ArchiveFailures { get; set; }
+
+    /// <summary>Decision-store reads or writes that failed (sampling then falls back to head and tail only).</summary>
+    public long DecisionStoreErrors { get; set; }
+
+    /// <summary>Usage-record writes that failed (the cost report undercounts that batch).</summary>
+    public long UsageWriteErrors { get; set; }
+
+    /// <summary>Quarantined documents by reason code (segment and ingest reasons).</summary>
+    public Dictionary<string, long> Rejects { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Set when the batch is reported back for retry.</summary>
+    public string? RetryFrom { get; set; }
+
+    public void Reject(string reasonCode) => Rejects[reasonCode] = Rejects.GetValueOrDefault(reasonCode) + 1;
+
+    /// <summary>The EMF JSON object (one line). Source: CloudWatch "Embedded metric format specification".</summary>
+    public byte[] ToEmf(string functionName, DateTimeOffset timestamp)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("_aws"u8);
+            json.WriteNumber("Timestamp"u8, timestamp.ToUnixTimeMilliseconds());
+            json.WriteStartArray("CloudWatchMetrics"u8);
+            json.WriteStartObject();
+            json.WriteString("Namespace"u8, Namespace);
+            json.WriteStartArray("Dimensions"u8);
+            json.WriteStartArray();
+            json.WriteStringValue(FunctionDimension);
+            json.WriteEndArray();
+            json.WriteEndArray();
+            json.WriteStartArray("Metrics"u8);
+            foreach (var (name, unit, _) in Values())
+            {
+                json.WriteStartObject();
+                json.WriteString("Name"u8, name);
+                json.WriteString("Unit"u8, unit);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteEndObject();
+
+            json.WriteString(FunctionDimension, functionName);
+            foreach (var (name, _, value) in Values())
+            {
+                json.WriteNumber(name, value);
+            }
+
+            json.WriteString("Shard"u8, Shard);
+            json.WriteString("FirstSequence"u8, FirstSequence);
+            json.WriteNumber("KinesisRecords"u8, KinesisRecords);
+            json.WriteNumber("SegmentsRedacted"u8, SegmentsRedacted);
+            json.WriteNumber("DecisionStoreErrors"u8, DecisionStoreErrors);
+            json.WriteNumber("UsageWriteErrors"u8, UsageWriteErrors);
+            if (RetryFrom is not null)
+            {
+                json.WriteString("RetryFrom"u8, RetryFrom);
+            }
+
+            json.WriteStartObject("Rejects"u8);
+            foreach (var (reason, count) in Rejects.OrderBy(r => r.Key, StringComparer.Ordinal))
+            {
+                json.WriteNumber(reason, count);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private IEnumerable<(string Name, string Unit, long Value)> Values() =>
+    [
+        ("SegmentsIn", "Count", SegmentsIn),
+        ("SegmentsValid", "Count", SegmentsValid),
+        ("SegmentsInvalid", "Count", SegmentsInvalid),
+        ("SegmentsKept", "Count", SegmentsKept),
+        ("TracesSeen", "Count", TracesSeen),
+        ("TracesKept", "Count", TracesKept),
+        ("BytesArchived", "Bytes", BytesArchived),
+        ("XRayCalls", "Count", XRayCalls),
+        ("XRayParked", "Count", XRayParked),
+        ("ArchiveFailures", "Count", ArchiveFailures),
+    ];
+}

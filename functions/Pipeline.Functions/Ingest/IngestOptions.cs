@@ -1,0 +1,273 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Pipeline.Core.Redaction;
+using Pipeline.Core.Sampling;
+using Pipeline.Functions.Configuration;
+using Pipeline.Lambda;
+
+namespace Pipeline.Functions.Ingest;
+
+/// <summary>
+/// The ingest function's configuration, bound from the environment in one place
+/// (<see cref="FromEnvironment"/>), every default documented here:
+/// <list type="bullet">
+/// <item><c>ARCHIVE_BUCKET</c> (required): segments/, quarantine/, usage/, xray-retry/.</item>
+/// <item><c>DECISION_TABLE</c> (required): DynamoDB table of remembered tail/reservoir decisions.</item>
+/// <item><c>SAMPLING_RATE</c> = 0.1: fixed rate of the fallback rule "Default" (no reservoir, so the
+/// decision is a pure function of the trace id and is the same on every shard).</item>
+/// <item><c>SAMPLING_RULES</c> = none: JSON array of X-Ray rule fields, matched before the fallback.</item>
+/// <item><c>TAIL_LATENCY_MS</c> = 1000: slower segments keep their trace.</item>
+/// <item><c>DECISION_TTL_HOURS</c> = 24 (1..720): how long a remembered decision lives.</item>
+/// <item><c>XRAY_FORWARD</c> = true: "false" archives only.</item>
+/// <item><c>REDACTION_RULES</c> = none: JSON <c>{"headers":[],"query_parameters":[],"keys":[]}</c> added to the built-in lists.</item>
+/// </list>
+/// </summary>
+public sealed record IngestOptions
+{
+    public const double DefaultSamplingRate = 0.1;
+    public const int DefaultTailLatencyMs = 1000;
+    public const int DefaultDecisionTtlHours = 24;
+    public const int MaxDecisionTtlHours = 720;
+
+    /// <summary>Priority of a SAMPLING_RULES entry that names none (X-Ray's default rule has 10000).</summary>
+    public const int DefaultRulePriority = 10_000;
+
+    /// <summary>Rules in SAMPLING_RULES; X-Ray allows 25 rules per account, so this is generous.</summary>
+    public const int MaxSamplingRules = 100;
+
+    /// <summary>Entries per list in REDACTION_RULES.</summary>
+    public const int MaxRedactionEntries = 200;
+
+    /// <summary>Set by Lambda: the function's memory in MB (Lambda developer guide, "Defined runtime environment variables").</summary>
+    public const string FunctionMemoryVariable = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+
+    public required string ArchiveBucket { get; init; }
+
+    /// <summary>The DynamoDB decision table; null only for handlers built around another store (tests, local mode).</summary>
+    public string? DecisionTable { get; init; }
+
+    public SamplingPolicy Sampling { get; init; } = SamplingPolicy.Default;
+
+    public RedactionPolicy Redaction { get; init; } = RedactionPolicy.Default;
+
+    public bool ForwardToXRay { get; init; } = true;
+
+    /// <summary>Lambda memory size for the usage record's GB-seconds (0 when unknown).</summary>
+    public int FunctionMemoryMb { get; init; }
+
+    /// <summary>Rounds of resending X-Ray's UnprocessedTraceSegments before parking them in xray-retry/.</summary>
+    public int XRayRetryRounds { get; init; } = 3;
+
+    /// <summary>Wait before resend round n is n times this (throttling inside a call is retried by the client itself).</summary>
+    public TimeSpan XRayRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>When less than this is left before the deadline, kept segments are parked instead of sent.</summary>
+    public TimeSpan XRayDeadlineReserve { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Binds and validates every variable; a bad value throws <see cref="LambdaInitException"/> (Runtime.ConfigInvalid) naming it.</summary>
+    public static IngestOptions FromEnvironment(IEnvironmentVariables environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        string? Get(string name) => environment.GetEnvironmentVariable(name) is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+
+        var bucket = Get(EnvironmentNames.ArchiveBucket) ?? throw Invalid(EnvironmentNames.ArchiveBucket, "is required (the S3 bucket of the archive)");
+        var table = Get(EnvironmentNames.DecisionTable) ?? throw Invalid(EnvironmentNames.DecisionTable, "is required (the DynamoDB table of sampling decisions)");
+
+        var rate = DefaultSamplingRate;
+        if (Get(EnvironmentNames.SamplingRate) is { } rateText
+            && (!double.TryParse(rateText, NumberStyles.Float, CultureInfo.InvariantCulture, out rate) || !(rate is >= 0 and <= 1)))
+        {
+            throw Invalid(EnvironmentNames.SamplingRate, $"must be a number from 0 to 1, got '{rateText}'");
+        }
+
+        var tailMs = DefaultTailLatencyMs;
+        if (Get(EnvironmentNames.TailLatencyMs) is { } tailText
+            && (!int.TryParse(tailText, NumberStyles.Integer, CultureInfo.InvariantCulture, out tailMs) || tailMs < 1))
+        {
+            throw Invalid(EnvironmentNames.TailLatencyMs, $"must be a whole number of milliseconds ≥ 1, got '{tailText}'");
+        }
+
+        var ttlHours = DefaultDecisionTtlHours;
+        if (Get(EnvironmentNames.DecisionTtlHours) is { } ttlText
+            && (!int.TryParse(ttlText, NumberStyles.Integer, CultureInfo.InvariantCulture, out ttlHours) || ttlHours is < 1 or > MaxDecisionTtlHours))
+        {
+            throw Invalid(EnvironmentNames.DecisionTtlHours, $"must be a whole number of hours from 1 to {MaxDecisionTtlHours}, got '{ttlText}'");
+        }
+
+        var forward = Get(EnvironmentNames.XRayForward) switch
+        {
+            null => true,
+            var f when f.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+            var f when f.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+            var f => throw Invalid(EnvironmentNames.XRayForward, $"must be 'true' or 'false', got '{f}'"),
+        };
+
+        var memory = int.TryParse(Get(FunctionMemoryVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var mb) && mb > 0 ? mb : 0;
+
+        return new IngestOptions
+        {
+            ArchiveBucket = bucket,
+            DecisionTable = table,
+            Sampling = new SamplingPolicy
+            {
+                Rules = [.. ParseRules(Get(EnvironmentNames.SamplingRules)), FallbackRule(rate)],
+                Tail = new TailPolicy { SlowThreshold = TimeSpan.FromMilliseconds(tailMs) },
+                DecisionTimeToLive = TimeSpan.FromHours(ttlHours),
+            },
+            Redaction = ParseRedaction(Get(EnvironmentNames.RedactionRules)),
+            ForwardToXRay = forward,
+            FunctionMemoryMb = memory,
+        };
+    }
+
+    /// <summary>The rule every trace matches last: a pure rate, no reservoir (see the type's remarks).</summary>
+    public static SamplingRule FallbackRule(double rate) => new()
+    {
+        RuleName = "Default",
+        Priority = int.MaxValue,
+        FixedRate = rate,
+        ReservoirSize = 0,
+    };
+
+    internal static IReadOnlyList<SamplingRule> ParseRules(string? json)
+    {
+        if (json is null)
+        {
+            return [];
+        }
+
+        List<SamplingRuleJson>? rules;
+        try
+        {
+            rules = JsonSerializer.Deserialize(json, IngestOptionsJsonContext.Default.ListSamplingRuleJson);
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid(EnvironmentNames.SamplingRules, $"is not a JSON array of sampling rules: {ex.Message}");
+        }
+
+        if (rules is null || rules.Count > MaxSamplingRules)
+        {
+            throw Invalid(EnvironmentNames.SamplingRules, $"must be a JSON array of at most {MaxSamplingRules} rules");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<SamplingRule>(rules.Count);
+        foreach (var (rule, index) in rules.Select((r, i) => (r, i)))
+        {
+            var where = $"rule {index.ToString(CultureInfo.InvariantCulture)}";
+            if (string.IsNullOrWhiteSpace(rule.RuleName) || !names.Add(rule.RuleName))
+            {
+                throw Invalid(EnvironmentNames.SamplingRules, $"{where}: RuleName is required and unique");
+            }
+
+            if (rule.FixedRate is not (>= 0 and <= 1) || rule.ReservoirSize < 0 || rule.Version is not (null or 1))
+            {
+                throw Invalid(EnvironmentNames.SamplingRules, $"{where} ({rule.RuleName}): FixedRate must be 0..1, ReservoirSize ≥ 0 and Version 1");
+            }
+
+            result.Add(new SamplingRule
+            {
+                RuleName = rule.RuleName,
+                Priority = rule.Priority ?? DefaultRulePriority,
+                FixedRate = rule.FixedRate,
+                ReservoirSize = rule.ReservoirSize,
+                ServiceName = rule.ServiceName ?? "*",
+                ServiceType = rule.ServiceType ?? "*",
+                Host = rule.Host ?? "*",
+                HttpMethod = rule.HTTPMethod ?? "*",
+                UrlPath = rule.URLPath ?? "*",
+                ResourceArn = rule.ResourceARN ?? "*",
+            });
+        }
+
+        return result;
+    }
+
+    internal static RedactionPolicy ParseRedaction(string? json)
+    {
+        var defaults = RedactionPolicy.Default;
+        if (json is null)
+        {
+            return defaults;
+        }
+
+        RedactionRulesJson? rules;
+        try
+        {
+            rules = JsonSerializer.Deserialize(json, IngestOptionsJsonContext.Default.RedactionRulesJson);
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid(EnvironmentNames.RedactionRules, $"is not a JSON object {{\"headers\":[],\"query_parameters\":[],\"keys\":[]}}: {ex.Message}");
+        }
+
+        if (rules is null)
+        {
+            throw Invalid(EnvironmentNames.RedactionRules, "must be a JSON object");
+        }
+
+        IReadOnlyList<string> Merge(IReadOnlyList<string> builtIn, List<string>? added, string field)
+        {
+            if (added is null)
+            {
+                return builtIn;
+            }
+
+            if (added.Count > MaxRedactionEntries || added.Any(string.IsNullOrWhiteSpace))
+            {
+                throw Invalid(EnvironmentNames.RedactionRules, $"'{field}' must list at most {MaxRedactionEntries} non-empty names");
+            }
+
+            return [.. builtIn.Concat(added.Select(a => a.Trim())).Distinct(StringComparer.OrdinalIgnoreCase)];
+        }
+
+        return defaults with
+        {
+            HeaderNames = Merge(defaults.HeaderNames, rules.Headers, "headers"),
+            QueryParameters = Merge(defaults.QueryParameters, rules.QueryParameters, "query_parameters"),
+            KeyPatterns = Merge(defaults.KeyPatterns, rules.Keys, "keys"),
+        };
+    }
+
+    private static LambdaInitException Invalid(string variable, string problem) =>
+        new(LambdaError.Types.ConfigInvalid, $"{variable} {problem}.");
+}
+
+/// <summary>A SAMPLING_RULES entry: the X-Ray sampling rule's field names (others, such as RuleARN, are ignored).</summary>
+internal sealed record SamplingRuleJson
+{
+    public string? RuleName { get; init; }
+    public int? Priority { get; init; }
+    public double FixedRate { get; init; }
+    public int ReservoirSize { get; init; }
+    public string? ServiceName { get; init; }
+    public string? ServiceType { get; init; }
+    public string? Host { get; init; }
+    public string? HTTPMethod { get; init; }
+    public string? URLPath { get; init; }
+    public string? ResourceARN { get; init; }
+    public int? Version { get; init; }
+}
+
+// Strict, so a misspelt list name fails init instead of silently redacting less.
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record RedactionRulesJson
+{
+    [JsonPropertyName("headers")]
+    public List<string>? Headers { get; init; }
+
+    [JsonPropertyName("query_parameters")]
+    public List<string>? QueryParameters { get; init; }
+
+    [JsonPropertyName("keys")]
+    public List<string>? Keys { get; init; }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNameCaseInsensitive = true,
+    MaxDepth = 8)]
+[JsonSerializable(typeof(List<SamplingRuleJson>))]
+[JsonSerializable(typeof(RedactionRulesJson))]
+internal sealed partial class IngestOptionsJsonContext : JsonSerializerContext;
