@@ -21,13 +21,41 @@ internal static class CommandOptions
         HelpName = "host:port",
     };
 
-    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue) => new(name)
+    /// <summary>A duration flag (500ms, 30s, 5m, 1h): text on the command line and in help, checked at parse time.</summary>
+    public static Option<string> Duration(string name, string description, TimeSpan defaultValue)
     {
-        Description = description,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = ParseDuration,
-        HelpName = "duration",
-    };
+        var option = new Option<string>(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => Durations.Format(defaultValue),
+            HelpName = "duration",
+        };
+        option.Validators.Add(result =>
+        {
+            if (!Durations.TryParse(result.GetValueOrDefault<string>() ?? "", out _))
+            {
+                result.AddError($"{name}: '{result.GetValueOrDefault<string>()}' is not a duration: use e.g. 500ms, 30s, 5m or 1h");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>An integer flag with bounds checked at parse time.</summary>
+    public static Option<int> Bounded(string name, string description, int defaultValue, int min, int max)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is var value && (value < min || value > max))
+            {
+                result.AddError($"{name} must be between {min} and {max}");
+            }
+        });
+        return option;
+    }
+
+    public static TimeSpan GetDuration(this ParseResult parse, Option<string> option) =>
+        Durations.TryParse(parse.GetValue(option) ?? "", out var value) ? value : throw new InvalidOperationException($"{option.Name} was not validated");
 
     public static IPEndPoint ParseEndpoint(ArgumentResult result)
     {
@@ -41,15 +69,4 @@ internal static class CommandOptions
         return new IPEndPoint(IPAddress.Loopback, 0);
     }
 
-    public static TimeSpan ParseDuration(ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (Durations.TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        result.AddError($"'{text}' is not a duration: use e.g. 500ms, 30s, 5m or 1h");
-        return TimeSpan.Zero;
-    }
 }

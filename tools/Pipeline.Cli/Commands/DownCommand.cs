@@ -35,7 +35,7 @@ internal static class DownCommand
 
             console.Line($"stopping pipeline up (pid {pid})");
             var clock = Stopwatch.StartNew();
-            var limit = parse.GetValue(timeout);
+            var limit = parse.GetDuration(timeout);
             while (Signals.IsAlive(pid))
             {
                 if (clock.Elapsed > limit)

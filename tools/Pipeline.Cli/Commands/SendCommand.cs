@@ -19,8 +19,8 @@ internal static class SendCommand
 
     public static Command Create(CliContext context)
     {
-        var traces = new Option<int>("--traces", "-n") { Description = "Synthetic traces to send", DefaultValueFactory = _ => 10 };
-        var segments = new Option<int>("--segments", "-s") { Description = "Segments (services) per trace, linked parent to child", DefaultValueFactory = _ => 3 };
+        var traces = CommandOptions.Bounded("--traces", "Synthetic traces to send", 10, 1, MaxTraces);
+        var segments = CommandOptions.Bounded("--segments", "Segments (services) per trace, linked parent to child", 3, 1, MaxSegmentsPerTrace);
         var invalid = new Option<double>("--invalid") { Description = "Share of documents (0..1) sent invalid, for the quarantine", DefaultValueFactory = _ => 0 };
         var faults = new Option<double>("--faults") { Description = "Share of traces (0..1) whose last service answers 500", DefaultValueFactory = _ => 0 };
         var files = new Option<string[]>("--file", "-f") { Description = "Send these files instead: a JSON document, or NDJSON (one document per line); repeatable" };
@@ -37,19 +37,12 @@ internal static class SendCommand
 
         command.Validators.Add(result =>
         {
-            if (result.GetValue(traces) is < 1 or > MaxTraces)
+            foreach (var share in new[] { invalid, faults })
             {
-                result.AddError($"--traces must be between 1 and {MaxTraces}");
-            }
-
-            if (result.GetValue(segments) is < 1 or > MaxSegmentsPerTrace)
-            {
-                result.AddError($"--segments must be between 1 and {MaxSegmentsPerTrace}");
-            }
-
-            if (result.GetValue(invalid) is < 0 or > 1 || result.GetValue(faults) is < 0 or > 1)
-            {
-                result.AddError("--invalid and --faults are shares between 0 and 1");
+                if (result.GetResult(share) is { } given && given.GetValueOrDefault<double>() is < 0 or > 1)
+                {
+                    result.AddError($"{share.Name} is a share between 0 and 1");
+                }
             }
         });
 

@@ -33,10 +33,10 @@ internal static class UpCommand
         var graphEvery = CommandOptions.Duration("--graph-every", "How often the service-graph function runs", TimeSpan.FromMinutes(1));
         var reportEvery = CommandOptions.Duration("--report-every", "How often the cost-report function runs", TimeSpan.FromMinutes(15));
         var demo = new Option<bool>("--demo") { Description = "Also run demo/ (service-a -> service-b, npm ci when needed) with bounded traffic" };
-        var demoRequests = new Option<int>("--demo-requests") { Description = "Requests the demo traffic generator sends", DefaultValueFactory = _ => 200 };
-        var demoRps = new Option<int>("--demo-rps") { Description = "Demo requests per second", DefaultValueFactory = _ => 10 };
+        var demoRequests = CommandOptions.Bounded("--demo-requests", "Requests the demo traffic generator sends", 200, 1, 100_000);
+        var demoRps = CommandOptions.Bounded("--demo-rps", "Demo requests per second", 10, 1, 1000);
         var moto = new Option<string>("--moto") { Description = "moto_server executable", DefaultValueFactory = _ => MotoLauncher.DefaultExecutable };
-        var batchSize = new Option<int>("--batch-size") { Description = "Records per ingest invocation at most", DefaultValueFactory = _ => new EventSourceMappingOptions().BatchSize };
+        var batchSize = CommandOptions.Bounded("--batch-size", "Records per ingest invocation at most", new EventSourceMappingOptions().BatchSize, 1, 10_000);
         var batchWindow = CommandOptions.Duration("--batch-window", "How long records wait for a fuller batch", new EventSourceMappingOptions().BatchingWindow);
 
         var command = new Command("up", "Run the pipeline locally against moto (relay, ingest, scheduled functions) until Ctrl-C");
@@ -44,24 +44,6 @@ internal static class UpCommand
         {
             command.Add(option);
         }
-
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(demoRequests) is < 1 or > 100_000)
-            {
-                result.AddError("--demo-requests must be between 1 and 100000");
-            }
-
-            if (result.GetValue(demoRps) is < 1 or > 1000)
-            {
-                result.AddError("--demo-rps must be between 1 and 1000");
-            }
-
-            if (result.GetValue(batchSize) is < 1 or > 10_000)
-            {
-                result.AddError("--batch-size must be between 1 and 10000");
-            }
-        });
 
         command.SetAction(async (parse, _) =>
         {
@@ -82,15 +64,15 @@ internal static class UpCommand
                 Metrics = parse.GetValue(metrics)!,
                 Paths = paths,
                 DataDir = parse.GetValue(noDataDir) ? null : Path.GetFullPath(parse.GetValue(dataDir) ?? paths.DefaultDataDir, context.WorkingDirectory),
-                GraphEvery = parse.GetValue(graphEvery),
-                ReportEvery = parse.GetValue(reportEvery),
+                GraphEvery = parse.GetDuration(graphEvery),
+                ReportEvery = parse.GetDuration(reportEvery),
                 Demo = parse.GetValue(demo),
                 DemoRequests = parse.GetValue(demoRequests),
                 DemoRps = parse.GetValue(demoRps),
                 DemoDirectory = Path.Combine(context.Root, "demo"),
                 MotoExecutable = parse.GetValue(moto)!,
                 RelayExecutable = relay,
-                Mapping = new EventSourceMappingOptions { BatchSize = parse.GetValue(batchSize), BatchingWindow = parse.GetValue(batchWindow) },
+                Mapping = new EventSourceMappingOptions { BatchSize = parse.GetValue(batchSize), BatchingWindow = parse.GetDuration(batchWindow) },
             };
             return await RunAsync(options, console, context).ConfigureAwait(false);
         });

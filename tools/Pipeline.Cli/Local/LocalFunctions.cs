@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
+using Pipeline.Aws.DynamoDb;
 using Pipeline.Functions.Configuration;
 using Pipeline.Functions.CostReport;
 using Pipeline.Functions.Hosting;
+using Pipeline.Functions.Ingest;
 using Pipeline.Lambda;
 
 namespace Pipeline.Cli.Local;
@@ -51,9 +54,45 @@ internal sealed class LocalFunctions
         [EnvironmentNames.GraphEngine] = "stream",
     };
 
-    /// <summary>The functions this CLI can run locally, registered under their _HANDLER names.</summary>
-    public static HandlerRegistry Catalog() => new HandlerRegistry()
+    /// <summary>
+    /// The functions this CLI can run locally, registered under their _HANDLER names. The ingest
+    /// is built with its public constructor, as its production factory does, except that its EMF
+    /// lines go to <paramref name="metrics"/> (the live summary) instead of stdout.
+    /// </summary>
+    public static HandlerRegistry Catalog(MetricTotals? metrics = null) => new HandlerRegistry()
+        .Add(FunctionContract.IngestHandler, init => CreateIngest(init, metrics ?? new MetricTotals()))
         .Add(FunctionContract.CostReportHandler, CostReportHandler.CreateAsync);
+
+    private static IngestHandler CreateIngest(HandlerInitContext init, MetricTotals metrics)
+    {
+        IngestOptions options;
+        AwsClients aws;
+        try
+        {
+            options = IngestOptions.FromEnvironment(init.Environment);
+            // Lives as long as the handler, which lives as long as the stack.
+            aws = AwsClients.Create(AwsSettings.FromEnvironment(new EnvironmentSeam(init.Environment)), init.Http, init.TimeProvider);
+        }
+        catch (AwsConfigurationException e)
+        {
+            throw new LambdaInitException(LambdaError.Types.ConfigInvalid, e.Message);
+        }
+
+        var decisions = new DynamoDbTraceDecisionStore(new DynamoDbDecisionTable(aws.DynamoDb, options.DecisionTable!, init.TimeProvider), init.TimeProvider);
+        return new IngestHandler(options, aws.ObjectStore, aws.XRay, decisions, init.TimeProvider, new TotalsSink(metrics));
+    }
+
+    /// <summary>EMF lines into the running totals.</summary>
+    private sealed class TotalsSink(MetricTotals totals) : IMetricsSink
+    {
+        public void WriteLine(ReadOnlySpan<byte> utf8Json) => totals.AddEmfLine(utf8Json);
+    }
+
+    /// <summary>The AWS settings' environment seam over a function's variables.</summary>
+    private sealed class EnvironmentSeam(IEnvironmentVariables variables) : IEnvironment
+    {
+        public string? GetVariable(string name) => variables.GetEnvironmentVariable(name);
+    }
 }
 
 /// <summary>A function's own environment (the local stand-in for the sandbox's), never the CLI's process environment.</summary>

@@ -142,7 +142,7 @@ internal sealed class LocalStack : IAsyncDisposable
 
         _functionLog = new FileStream(paths.Log("functions"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
         var logger = new JsonLineLogger(_functionLog, _time, LogLevel.Information);
-        var functions = new LocalFunctions(LocalFunctions.Catalog(), LocalFunctions.Environment(endpoint, Region), _time, _http, logger);
+        var functions = new LocalFunctions(LocalFunctions.Catalog(FunctionMetrics), LocalFunctions.Environment(endpoint, Region), _time, _http, logger);
         if (!_hasIngest(functions))
         {
             throw new InvalidOperationException($"this build has no '{FunctionContract.IngestHandler}' function: nothing would carry segments from the stream to the archive");

@@ -14,6 +14,9 @@ internal sealed class MetricTotals
     /// <summary>Distinct metric names kept; more are counted in <see cref="Ignored"/>.</summary>
     public const int MaxMetrics = 256;
 
+    /// <summary>Totals of quarantine reasons are named <c>Rejected.&lt;reason_code&gt;</c>.</summary>
+    public const string RejectPrefix = "Rejected.";
+
     private readonly Dictionary<string, long> _totals = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private long _ignored;
@@ -52,6 +55,18 @@ internal sealed class MetricTotals
                             && root.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Number)
                         {
                             Add(key, (long)value.GetDouble());
+                        }
+                    }
+                }
+
+                // The ingest's quarantine reasons ride along as a plain member (not a metric).
+                if (root.TryGetProperty("Rejects", out var rejects) && rejects.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var reason in rejects.EnumerateObject())
+                    {
+                        if (reason.Value.ValueKind == JsonValueKind.Number)
+                        {
+                            Add(RejectPrefix + reason.Name, (long)reason.Value.GetDouble());
                         }
                     }
                 }

@@ -104,9 +104,10 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
             }
         }
 
-        foreach (var (name, value) in Counters.Where(p => p.Key.StartsWith("fn.Kept", StringComparison.Ordinal)))
+        const string rejected = "fn." + MetricTotals.RejectPrefix;
+        foreach (var (name, value) in Counters.Where(p => p.Key.StartsWith(rejected, StringComparison.Ordinal)))
         {
-            Row("kept: " + name["fn.Kept".Length..], value);
+            Row("  quarantined: " + name[rejected.Length..], value);
         }
 
         var rows = new List<IRenderable> { table };
