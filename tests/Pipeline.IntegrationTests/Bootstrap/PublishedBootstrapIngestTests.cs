@@ -6,6 +6,7 @@ using Pipeline.Testing.Builders;
 namespace Pipeline.IntegrationTests.Bootstrap;
 
 /// <summary>The published bootstrap running the ingest handler against the emulator and moto: the success path.</summary>
+[Collection(PublishedBootstrapGroup.Name)]
 public sealed class PublishedBootstrapIngestTests(PublishedBootstrapFixture bootstrap, MotoFixture moto) : IClassFixture<MotoFixture>
 {
     [Fact]
