@@ -101,6 +101,7 @@ public sealed class LocalModeTests
         var calls = CrossServiceCalls(archived);
         calls.Should().NotBeEmpty("a service-a subsegment's id is the parent_id of a service-b segment\n" + up.Output);
         calls.Should().Contain(c => c.Fault, "some service-b calls answer 500\n" + up.Output);
+        await up.RefreshStackAsync();
         var pids = up.RecordedPids;
         pids.Should().HaveCount(6, "up, moto, relay, service-a, service-b, traffic");
 

@@ -130,6 +130,13 @@ internal sealed class PipelineUp : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads stack.json again (`up --demo` adds the demo's pids once the demo runs).</summary>
+    public async Task RefreshStackAsync()
+    {
+        using var stack = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(StateDir, "stack.json"), TestContext.Current.CancellationToken));
+        Stack = stack.RootElement.Clone();
+    }
+
     /// <summary>Runs `./pipeline ARGS` to completion (help, send, status, a failing up): exit code and output.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, TimeSpan timeout)
     {
