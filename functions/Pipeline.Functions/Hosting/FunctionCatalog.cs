@@ -12,5 +12,6 @@ internal static class FunctionCatalog
 {
     public static HandlerRegistry Create() => new HandlerRegistry()
         .Add(FunctionNames.Ingest, IngestHandler.Create)
-        .Add(FunctionNames.XRayReplay, XRayReplayHandler.Create);
+        .Add(FunctionNames.XRayReplay, XRayReplayHandler.Create)
+        .Add(FunctionNames.ServiceGraph, init => ServiceGraph.ServiceGraphHandler.Create(init));
 }

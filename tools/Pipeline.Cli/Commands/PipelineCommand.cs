@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Pipeline.Cli.Graph;
 using Pipeline.Cli.Query;
 
 namespace Pipeline.Cli.Commands;
@@ -6,7 +7,7 @@ namespace Pipeline.Cli.Commands;
 /// <summary>The root command: every subcommand, wired to its context.</summary>
 internal static class PipelineCommand
 {
-    public static RootCommand Create(CliContext context, QueryCommandContext queryContext)
+    public static RootCommand Create(CliContext context, QueryCommandContext queryContext, GraphCommandContext graphContext)
     {
         var root = new RootCommand("pipeline: run the X-Ray trace pipeline locally (moto) and query its archive.\nStart with: ./pipeline up --demo")
         {
@@ -14,6 +15,7 @@ internal static class PipelineCommand
             StatusCommand.Create(context),
             SendCommand.Create(context),
             QueryCommand.Create(queryContext),
+            GraphCommand.Create(graphContext),
             ReportCommand.Create(context),
             DownCommand.Create(context),
         };

@@ -7,6 +7,7 @@ using Pipeline.Functions.Configuration;
 using Pipeline.Functions.CostReport;
 using Pipeline.Functions.Hosting;
 using Pipeline.Functions.Ingest;
+using Pipeline.Functions.ServiceGraph;
 using Pipeline.Lambda;
 
 namespace Pipeline.Cli.Local;
@@ -61,6 +62,7 @@ internal sealed class LocalFunctions
     /// </summary>
     public static HandlerRegistry Catalog(MetricTotals? metrics = null) => new HandlerRegistry()
         .Add(FunctionContract.IngestHandler, init => CreateIngest(init, metrics ?? new MetricTotals()))
+        .Add(FunctionContract.ServiceGraphHandler, init => ServiceGraphHandler.Create(init))
         .Add(FunctionContract.CostReportHandler, CostReportHandler.CreateAsync);
 
     private static IngestHandler CreateIngest(HandlerInitContext init, MetricTotals metrics)

@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Cli.Local.Esm;
 using Pipeline.Cli.Output;
+using Pipeline.Core.Graph;
 using Pipeline.Functions.Configuration;
 using Pipeline.Lambda.Logging;
 
@@ -56,6 +58,11 @@ internal sealed class LocalStack : IAsyncDisposable
     private const string Region = AwsSettings.FallbackRegion;
     private static readonly TimeSpan RelayDrainGrace = TimeSpan.FromSeconds(30);
 
+    /// <summary>After the demo traffic ends: relay flush (1 s idle) + batching window + an ingest invocation.</summary>
+    private static readonly TimeSpan LiveGraphWindowLength = TimeSpan.FromHours(1);
+
+    private static readonly TimeSpan TrafficSettle = TimeSpan.FromSeconds(4);
+
     private readonly UpOptions _options;
     private readonly CliConsole _console;
     private readonly HttpClient _http;
@@ -70,6 +77,7 @@ internal sealed class LocalStack : IAsyncDisposable
     private ArchiveDirectoryMirror? _mirror;
     private DemoApps? _demo;
     private Stream? _functionLog;
+    private string? _graphResultSeen;
 
     public LocalStack(UpOptions options, CliConsole console, HttpClient http, TimeProvider time, Func<LocalFunctions, bool>? hasIngest = null)
     {
@@ -87,6 +95,9 @@ internal sealed class LocalStack : IAsyncDisposable
     public DeliveryCounters? Delivery => _mapping?.Counters;
 
     public ScheduledFunction? Graph { get; private set; }
+
+    /// <summary>Edges of the latest service graph (see <see cref="RefreshGraphEdgesAsync"/>).</summary>
+    public IReadOnlyList<string> GraphEdges { get; private set; } = [];
 
     public ScheduledFunction? Report { get; private set; }
 
@@ -218,6 +229,18 @@ internal sealed class LocalStack : IAsyncDisposable
             d => $"demo: service-a {d.ServiceA} -> service-b {d.ServiceB}, traffic {_options.DemoRequests} requests at {_options.DemoRps}/s").ConfigureAwait(false);
         Stack = stack with { Pids = stack.Pids with { Demo = _demo.Pids } };
         Stack.Write(_options.Paths.StackFile);
+        if (Graph is not null && _demo.Traffic is { } traffic)
+        {
+            // The map of the demo's traffic as soon as it has been ingested, not a timer tick later.
+            _backgroundTasks.Add(Task.Run(
+                async () =>
+                {
+                    await traffic.Exited.WaitAsync(_background.Token).ConfigureAwait(false);
+                    await Task.Delay(TrafficSettle, _time, _background.Token).ConfigureAwait(false);
+                    await Graph.TryInvokeAsync(_background.Token).ConfigureAwait(false);
+                },
+                CancellationToken.None).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+        }
     }
 
     /// <summary>Relay samples from /metrics (empty when it cannot be read).</summary>
@@ -235,6 +258,32 @@ internal sealed class LocalStack : IAsyncDisposable
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
             return [];
+        }
+    }
+
+    /// <summary>Reads the latest graph document the service-graph function wrote, when it wrote a new one.</summary>
+    public async Task RefreshGraphEdgesAsync(CancellationToken cancellationToken)
+    {
+        if (Graph?.LastResult is not { } result || string.Equals(result, _graphResultSeen, StringComparison.Ordinal) || _aws is null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var response = JsonDocument.Parse(result);
+            if (response.RootElement.TryGetProperty("json", out var key) && key.GetString() is { } jsonKey
+                && await _aws.ObjectStore.GetAsync(StackNames.ArchiveBucket, jsonKey, cancellationToken).ConfigureAwait(false) is { } bytes
+                && ServiceGraphJson.TryDeserialize(bytes) is { } graph)
+            {
+                GraphEdges = StackSummary.EdgesOf(graph);
+            }
+
+            _graphResultSeen = result;
+        }
+        catch (Exception e) when (e is JsonException or HttpRequestException or Amazon.Runtime.AmazonServiceException)
+        {
+            // The next sample tries again.
         }
     }
 
@@ -326,7 +375,13 @@ internal sealed class LocalStack : IAsyncDisposable
         var scheduled = new List<string>();
         if (functions.Has(FunctionContract.ServiceGraphHandler))
         {
-            Graph = new ScheduledFunction(FunctionContract.ServiceGraphHandler, await functions.CreateAsync(FunctionContract.ServiceGraphHandler, cancellationToken).ConfigureAwait(false), Region, _time, logger);
+            Graph = new ScheduledFunction(
+                FunctionContract.ServiceGraphHandler,
+                await functions.CreateAsync(FunctionContract.ServiceGraphHandler, cancellationToken).ConfigureAwait(false),
+                Region,
+                _time,
+                logger,
+                LiveGraphWindow);
             _backgroundTasks.Add(Task.Run(() => Graph.RunEveryAsync(_options.GraphEvery, _background.Token), CancellationToken.None));
             scheduled.Add($"service-graph every {Durations.Format(_options.GraphEvery)}");
         }
@@ -339,6 +394,17 @@ internal sealed class LocalStack : IAsyncDisposable
         }
 
         _console.Step(scheduled.Count == 0 ? "no scheduled functions in this build" : "scheduled: " + string.Join(", ", scheduled));
+    }
+
+    /// <summary>
+    /// The schedule in AWS maps the last whole window (e.g. the previous hour); locally people
+    /// want what just happened, so each run maps the hour up to the next whole minute.
+    /// </summary>
+    private static string LiveGraphWindow(DateTimeOffset now)
+    {
+        var end = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1);
+        var start = end - LiveGraphWindowLength;
+        return string.Create(CultureInfo.InvariantCulture, $$"""{"windowStart":"{{start:yyyy'-'MM'-'dd'T'HH':'mm':'ss'Z'}}","windowEnd":"{{end:yyyy'-'MM'-'dd'T'HH':'mm':'ss'Z'}}"}""");
     }
 
     private async Task MirrorLoopAsync(CancellationToken cancellationToken)

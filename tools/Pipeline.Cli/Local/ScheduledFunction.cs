@@ -9,23 +9,54 @@ namespace Pipeline.Cli.Local;
 /// <summary>
 /// A scheduled function (service-graph, cost-report) run in-process on a timer with the
 /// EventBridge scheduled event, as its schedule rule would; or once, now, by a command.
-/// One caller at a time (the timer loop runs invocations one after another).
+/// One invocation at a time: a tick that finds one running is skipped, as a slow function would
+/// make EventBridge's next invocation overlap otherwise.
 /// </summary>
-internal sealed class ScheduledFunction(string name, ILambdaHandler handler, string region, TimeProvider time, ILogger logger)
+internal sealed class ScheduledFunction(string name, ILambdaHandler handler, string region, TimeProvider time, ILogger logger, Func<DateTimeOffset, string>? scheduledDetail = null)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(15);
 
     public string Name => name;
 
+    private int _running;
+
     public long Runs { get; private set; }
+
+    public long Skipped { get; private set; }
 
     public long Failures { get; private set; }
 
     /// <summary>The last successful response body (the handler's result JSON).</summary>
     public string? LastResult { get; private set; }
 
+    /// <summary>Invokes the function now unless it is running (then null); failures are logged and counted, never thrown.</summary>
+    public async Task<string?> TryInvokeAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _running, 1) == 1)
+        {
+            Skipped++;
+            return null;
+        }
+
+        try
+        {
+            return await InvokeCoreAsync(scheduledDetail?.Invoke(time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "{Function} failed", name);
+            return null;
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
     /// <summary>Invokes the function now; <paramref name="detail"/> is the event's detail object (null: <c>{}</c>).</summary>
-    public async Task<string> InvokeAsync(string? detail, CancellationToken cancellationToken)
+    public Task<string> InvokeAsync(string? detail, CancellationToken cancellationToken) => InvokeCoreAsync(detail, cancellationToken);
+
+    private async Task<string> InvokeCoreAsync(string? detail, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         using var deadline = new CancellationTokenSource(Timeout, time);
@@ -57,14 +88,7 @@ internal sealed class ScheduledFunction(string name, ILambdaHandler handler, str
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                try
-                {
-                    await InvokeAsync(null, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogError(e, "{Function} failed; next run in {Interval}", name, interval);
-                }
+                await TryInvokeAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Pipeline.Cli.Local.Esm;
+using Pipeline.Core.Graph;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -35,7 +35,7 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
     public const int MaxGraphEdges = 12;
 
     public static StackSummary Sample(
-        IReadOnlyDictionary<string, double> relay, DeliveryCounters? delivery, MetricTotals functions, string? graphResult, string? traffic)
+        IReadOnlyDictionary<string, double> relay, DeliveryCounters? delivery, MetricTotals functions, IReadOnlyList<string> graphEdges, string? traffic)
     {
         var counters = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var (metric, name) in RelayCounters)
@@ -58,7 +58,7 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
             counters["fn." + name] = value;
         }
 
-        return new StackSummary(counters, GraphEdgesOf(graphResult), traffic);
+        return new StackSummary(counters, graphEdges, traffic);
     }
 
     public long Get(string name) => Counters.TryGetValue(name, out var v) ? v : 0;
@@ -125,102 +125,16 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
         return new Rows(rows);
     }
 
-    /// <summary>
-    /// Edges from a service-graph result or document: an <c>edges</c> array anywhere near the top
-    /// whose items name a source and a target (ids or names), with a request count when present.
-    /// </summary>
-    public static IReadOnlyList<string> GraphEdgesOf(string? json)
+    /// <summary>"caller -> callee  (N requests, F faults)" lines of a service graph document, busiest first.</summary>
+    public static IReadOnlyList<string> EdgesOf(GraphDocument graph)
     {
-        if (string.IsNullOrWhiteSpace(json))
-        {
-            return [];
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            var edges = FindEdges(document.RootElement, depth: 0);
-            if (edges is null)
-            {
-                return [];
-            }
-
-            var lines = new List<string>();
-            foreach (var edge in edges.Value.EnumerateArray())
-            {
-                if (lines.Count == MaxGraphEdges)
-                {
-                    break;
-                }
-
-                var from = Text(edge, "source", "from", "sourceName", "client");
-                var to = Text(edge, "target", "to", "targetName", "server");
-                if (from is null || to is null)
-                {
-                    continue;
-                }
-
-                var requests = Number(edge, "requests", "count", "requestCount");
-                lines.Add(requests is null ? $"{from} -> {to}" : $"{from} -> {to}  ({requests} requests)");
-            }
-
-            return lines;
-        }
-        catch (JsonException)
-        {
-            return [];
-        }
-    }
-
-    private static JsonElement? FindEdges(JsonElement element, int depth)
-    {
-        if (element.ValueKind != JsonValueKind.Object || depth > 3)
-        {
-            return null;
-        }
-
-        foreach (var property in element.EnumerateObject())
-        {
-            if (property.NameEquals("edges") && property.Value.ValueKind == JsonValueKind.Array)
-            {
-                return property.Value;
-            }
-        }
-
-        foreach (var property in element.EnumerateObject())
-        {
-            if (FindEdges(property.Value, depth + 1) is { } found)
-            {
-                return found;
-            }
-        }
-
-        return null;
-    }
-
-    private static string? Text(JsonElement item, params string[] names)
-    {
-        foreach (var name in names)
-        {
-            if (item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
-            {
-                return value.GetString();
-            }
-        }
-
-        return null;
-    }
-
-    private static string? Number(JsonElement item, params string[] names)
-    {
-        foreach (var name in names)
-        {
-            if (item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number)
-            {
-                return value.GetRawText();
-            }
-        }
-
-        return null;
+        var names = graph.Services.ToDictionary(s => s.ReferenceId, s => s.Name);
+        return [.. graph.Services
+            .SelectMany(s => s.Edges.Select(e => (From: s.Name, To: names.GetValueOrDefault(e.ReferenceId, "?"), Stats: e.SummaryStatistics)))
+            .OrderByDescending(e => e.Stats.TotalCount)
+            .ThenBy(e => e.From, StringComparer.Ordinal)
+            .Take(MaxGraphEdges)
+            .Select(e => string.Create(CultureInfo.InvariantCulture,
+                $"{e.From} -> {e.To}  ({e.Stats.TotalCount} requests, {e.Stats.ErrorStatistics.TotalCount} errors, {e.Stats.FaultStatistics.TotalCount} faults)"))];
     }
 }

@@ -1,0 +1,123 @@
+using System.Text;
+using System.Text.Json;
+using Pipeline.Aws;
+using Pipeline.Aws.Configuration;
+using Pipeline.Aws.Storage;
+using Pipeline.Core.Graph;
+using Pipeline.Functions.Events;
+using Pipeline.Functions.Hosting;
+using Pipeline.Lambda;
+
+namespace Pipeline.Functions.ServiceGraph;
+
+/// <summary>
+/// The <c>service-graph</c> function: an EventBridge schedule event in, the graph of the previous
+/// full window before the event's <c>time</c> out (JSON, SVG, DOT under graphs/). The event's
+/// <c>detail</c> may name another window: <c>{"windowStart":"2026-11-25T12:00:00Z","windowEnd":"..."}</c>
+/// (a rerun or backfill). Response: <c>{"json":"graphs/...json","svg":"...","dot":"...","engine":"stream","nodes":N,"edges":M}</c>.
+/// </summary>
+public sealed class ServiceGraphHandler : ILambdaHandler
+{
+    private readonly ServiceGraphOptions _options;
+    private readonly IObjectStore _store;
+    private readonly IGraphSqlEngine? _sql;
+
+    public ServiceGraphHandler(ServiceGraphOptions options, IObjectStore store, IGraphSqlEngine? sql)
+    {
+        _options = options;
+        _store = store;
+        _sql = sql;
+    }
+
+    /// <summary>
+    /// Production factory: options and the S3 store from the environment. The SQL engine runs on
+    /// Athena through <paramref name="athenaFactory"/>; without one, GRAPH_ENGINE=auto streams and
+    /// GRAPH_ENGINE=athena fails init (Pipeline.Aws exposes no Athena client on AwsClients yet).
+    /// </summary>
+    public static ServiceGraphHandler Create(HandlerInitContext init, Func<AwsSettings, Pipeline.Aws.Athena.IAthenaClient>? athenaFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(init);
+        var options = ServiceGraphOptions.FromEnvironment(init.Environment);
+        if (options.Engine == GraphEngine.Sql && athenaFactory is null)
+        {
+            throw new LambdaInitException(LambdaError.Types.ConfigInvalid, "GRAPH_ENGINE=athena needs an Athena client, and this bootstrap has none; use stream or auto");
+        }
+
+        var settings = AwsSettings.FromEnvironment(new EnvironmentAdapter(init.Environment));
+        var clients = AwsClients.Create(settings, init.Http, init.TimeProvider);
+        var sql = athenaFactory is null ? null : new AthenaGraphSqlEngine(athenaFactory(settings), init.TimeProvider, options);
+        return new ServiceGraphHandler(options, clients.ObjectStore, sql);
+    }
+
+    public async Task<Stream> HandleAsync(Stream input, InvocationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var scheduled = await JsonSerializer.DeserializeAsync(input, EventsJsonContext.Default.ScheduledEvent, context.CancellationToken).ConfigureAwait(false)
+            ?? throw new JsonException("The event is not a scheduled event.");
+        var (start, end) = Window(scheduled);
+        var job = new ServiceGraphJob(_store, _options, _sql, context.Logger);
+        var outputs = await job.RunAsync(start, end, cancellationToken: context.CancellationToken).ConfigureAwait(false);
+        var response = new MemoryStream();
+        await using (var writer = new Utf8JsonWriter(response))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("json"u8, outputs.JsonKey);
+            writer.WriteString("svg"u8, outputs.SvgKey);
+            writer.WriteString("dot"u8, outputs.DotKey);
+            writer.WriteString("engine"u8, outputs.EngineUsed);
+            writer.WriteNumber("nodes"u8, outputs.Document.Services.Count);
+            writer.WriteNumber("edges"u8, outputs.Document.Services.Sum(s => s.Edges.Count));
+            writer.WriteEndObject();
+        }
+
+        response.Position = 0;
+        return response;
+    }
+
+    private (DateTimeOffset Start, DateTimeOffset End) Window(ScheduledEvent scheduled)
+    {
+        if (scheduled.Detail is { ValueKind: JsonValueKind.Object } detail
+            && detail.TryGetProperty("windowStart", out var s) && s.TryGetDateTimeOffset(out var start))
+        {
+            var end = detail.TryGetProperty("windowEnd", out var e) && e.TryGetDateTimeOffset(out var parsed) ? parsed : start + _options.Window;
+            if (end <= start || end - start > TimeSpan.FromMinutes(ServiceGraphOptions.MaxWindowMinutes))
+            {
+                throw new ArgumentException($"detail window {start:O}..{end:O} is empty or longer than a day");
+            }
+
+            return (start.ToUniversalTime(), end.ToUniversalTime());
+        }
+
+        return ServiceGraphJob.PreviousWindow(scheduled.Time, _options.Window);
+    }
+
+    private sealed class EnvironmentAdapter(IEnvironmentVariables variables) : IEnvironment
+    {
+        public string? GetVariable(string name) => variables.GetEnvironmentVariable(name);
+    }
+}
+
+/// <summary>athena/service_graph.sql on Athena through <see cref="Pipeline.Aws.Athena.AthenaQueryRunner"/>.</summary>
+public sealed class AthenaGraphSqlEngine : IGraphSqlEngine
+{
+    /// <summary>An edge or service per row: far below this for any real map.</summary>
+    public const int MaxRows = 100_000;
+
+    private readonly Pipeline.Aws.Athena.AthenaQueryRunner _runner;
+    private readonly ServiceGraphOptions _options;
+
+    public AthenaGraphSqlEngine(Pipeline.Aws.Athena.IAthenaClient client, TimeProvider time, ServiceGraphOptions options, TimeSpan? pollInterval = null)
+    {
+        _runner = new Pipeline.Aws.Athena.AthenaQueryRunner(client, time, pollInterval);
+        _options = options;
+    }
+
+    public async Task<(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<string?>> Rows)> RunAsync(string athenaSql, CancellationToken cancellationToken)
+    {
+        var outcome = await _runner.RunAsync(
+            new Pipeline.Aws.Athena.AthenaQueryRequest(athenaSql, _options.AthenaDatabase, _options.AthenaWorkGroup, _options.AthenaOutputLocation),
+            MaxRows,
+            cancellationToken).ConfigureAwait(false);
+        return (outcome.Columns, outcome.Rows);
+    }
+}
