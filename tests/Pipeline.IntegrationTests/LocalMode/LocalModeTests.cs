@@ -62,8 +62,10 @@ public sealed class LocalModeTests
         exit.Should().Be(0, up.Output);
         pids.Where(PipelineUp.IsAlive).Should().BeEmpty("SIGTERM stops moto, the relay and `up` itself");
         File.Exists(Path.Combine(up.StateDir, "stack.json")).Should().BeFalse("a stopped stack leaves no stack.json behind");
-        Directory.EnumerateFiles(Path.Combine(up.StateDir, "archive", "segments"), "*.ndjson.gz", SearchOption.AllDirectories)
-            .Should().NotBeEmpty("the archive is mirrored to --data-dir so `pipeline query` works after down");
+        var (queryCode, counted, queryError) = await PipelineUp.RunAsync(
+            ["query", "--data-dir", Path.Combine(up.StateDir, "archive"), "--format", "csv", "SELECT count(*) AS n FROM segments"], TimeSpan.FromMinutes(2));
+        queryCode.Should().Be(0, queryError);
+        counted.Split('\n', StringSplitOptions.TrimEntries).Should().ContainInOrder(new[] { "n", "25" }, "the archive is mirrored to --data-dir so `pipeline query` works after down");
     }
 
     [Fact]
@@ -101,6 +103,11 @@ public sealed class LocalModeTests
         var calls = CrossServiceCalls(archived);
         calls.Should().NotBeEmpty("a service-a subsegment's id is the parent_id of a service-b segment\n" + up.Output);
         calls.Should().Contain(c => c.Fault, "some service-b calls answer 500\n" + up.Output);
+        var (reportCode, report, reportError) = await PipelineUp.RunAsync(["report", "--state-dir", up.StateDir], TimeSpan.FromMinutes(2));
+        reportCode.Should().Be(0, reportError);
+        var reportPath = report.Split('\n').Single(l => l.StartsWith("report: ", StringComparison.Ordinal))["report: ".Length..].Trim();
+        File.ReadAllText(reportPath).Should().Contain("<html", "`pipeline report` runs the cost report against the running stack");
+
         await up.RefreshStackAsync();
         var pids = up.RecordedPids;
         pids.Should().HaveCount(6, "up, moto, relay, service-a, service-b, traffic");
