@@ -20,9 +20,18 @@ internal static class DownCommand
             var console = context.Console(parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             var paths = context.Paths(parse.GetValue(stateDir));
             var stack = StackFile.TryRead(paths.StackFile);
-            if (stack is null || !Signals.IsAlive(stack.Pids.Up))
+            if (stack is null)
             {
                 console.Line("not running");
+                return 0;
+            }
+
+            if (!Signals.IsAlive(stack.Pids.Up))
+            {
+                // `up` was killed (SIGKILL, a crash): its children run in their own sessions, so stop what is left.
+                var left = await StopOrphansAsync(stack).ConfigureAwait(false);
+                File.Delete(paths.StackFile);
+                console.Line(left == 0 ? "not running" : $"pipeline up (pid {stack.Pids.Up}) was gone; stopped {left} process(es) it had left behind");
                 return 0;
             }
 
@@ -51,5 +60,26 @@ internal static class DownCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>SIGTERM to the recorded children still running under the command they were started with (not a reused pid).</summary>
+    private static async Task<int> StopOrphansAsync(StackFile stack)
+    {
+        var expected = new Dictionary<int, string> { [stack.Pids.Moto] = "moto_server", [stack.Pids.Relay] = RelayLauncher.ExecutableName };
+        foreach (var (name, pid) in stack.Pids.Demo)
+        {
+            expected[pid] = "node";
+        }
+
+        var stopped = 0;
+        foreach (var (pid, command) in expected)
+        {
+            if (Signals.IsAlive(pid) && Signals.CommandLine(pid).Contains(command, StringComparison.Ordinal) && await Signals.TerminateAsync(pid).ConfigureAwait(false))
+            {
+                stopped++;
+            }
+        }
+
+        return stopped;
     }
 }

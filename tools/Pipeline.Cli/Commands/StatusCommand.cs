@@ -23,6 +23,11 @@ internal static class StatusCommand
             if (stack is null || !Signals.IsAlive(stack.Pids.Up))
             {
                 console.Line(stack is null ? $"not running (no {paths.StackFile})" : $"not running (pid {stack.Pids.Up} of {paths.StackFile} is gone)");
+                if (stack is not null && stack.Pids.All.Skip(1).Any(Signals.IsAlive))
+                {
+                    console.Line("processes it started are still running: `pipeline down` stops them");
+                }
+
                 return NotRunning;
             }
 

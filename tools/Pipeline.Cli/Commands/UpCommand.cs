@@ -143,10 +143,26 @@ internal static class UpCommand
                 }
             }
 
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+            var lost = stack.ChildLostAsync(watching.Token);
+            var lostReported = lost.ContinueWith(
+                t =>
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        console.Error("pipeline up: " + t.Result);
+                        stop.Cancel();
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
             await RunSummaryAsync(stack, console, options.Paths, context, stop.Token).ConfigureAwait(false);
+            await watching.CancelAsync().ConfigureAwait(false);
+            await lostReported.ConfigureAwait(false);
             console.Step("stopping (draining the relay, then the stream)");
             var clean = await stack.StopAsync().ConfigureAwait(false);
-            return clean ? 0 : 1;
+            return clean && !lost.IsCompletedSuccessfully ? 0 : 1;
         }
     }
 

@@ -252,6 +252,19 @@ internal static class Signals
         return kill.ExitCode == 0;
     }
 
+    /// <summary>The process's command line (arguments joined by spaces), or empty when it is gone.</summary>
+    public static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline").Replace('\0', ' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
+
     /// <summary>Whether a process with this id exists (and is not a zombie).</summary>
     public static bool IsAlive(int pid)
     {

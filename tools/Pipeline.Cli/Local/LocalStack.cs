@@ -243,6 +243,19 @@ internal sealed class LocalStack : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Completes with a description when moto or the relay exits on its own: nothing would reach
+    /// the archive any more, so `up` stops instead of showing a summary that no longer moves.
+    /// </summary>
+    public async Task<string> ChildLostAsync(CancellationToken cancellationToken)
+    {
+        var moto = _moto!.Exited;
+        var relay = _relay!.Exited;
+        var first = await Task.WhenAny(moto, relay).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var child = first == moto ? _moto : _relay;
+        return $"{child.Name} (pid {child.Id}) exited with code {await first.ConfigureAwait(false)}; see {_options.Paths.Log(child.Name == "relay" ? "relay" : "moto")}:{Environment.NewLine}{child.Tail}";
+    }
+
     /// <summary>Relay samples from /metrics (empty when it cannot be read).</summary>
     public async Task<Dictionary<string, double>> RelayMetricsAsync(CancellationToken cancellationToken)
     {
@@ -301,7 +314,12 @@ internal sealed class LocalStack : IAsyncDisposable
         {
             var code = await _relay.StopAsync(RelayDrainGrace).ConfigureAwait(false);
             clean &= code == 0;
-            _console.Step(code is { } c ? $"relay drained and stopped (exit {c.ToString(CultureInfo.InvariantCulture)})" : "relay killed after the drain grace period");
+            _console.Step(code switch
+            {
+                0 => "relay drained and stopped",
+                { } c => $"relay exited with code {c.ToString(CultureInfo.InvariantCulture)}",
+                null => "relay killed after the drain grace period",
+            });
         }
 
         if (_mapping is not null)

@@ -86,6 +86,7 @@ internal sealed record StackPids
     /// <summary>Demo processes (service-a, service-b, traffic) by name.</summary>
     public IReadOnlyDictionary<string, int> Demo { get; init; } = new Dictionary<string, int>();
 
+    [JsonIgnore]
     public IEnumerable<int> All => [Up, Moto, Relay, .. Demo.Values];
 }
 
