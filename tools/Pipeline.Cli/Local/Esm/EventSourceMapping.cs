@@ -123,11 +123,13 @@ internal sealed class EventSourceMapping : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         var all = Task.WhenAll(_pollers);
-        if (await Task.WhenAny(all, Task.Delay(_options.DrainTimeout + _options.InvocationTimeout, _time)).ConfigureAwait(false) != all)
+        using var limit = new CancellationTokenSource();
+        if (await Task.WhenAny(all, Task.Delay(_options.DrainTimeout + _options.InvocationTimeout, _time, limit.Token)).ConfigureAwait(false) != all)
         {
             await _abort.CancelAsync().ConfigureAwait(false);
         }
 
+        await limit.CancelAsync().ConfigureAwait(false);
         await all.ConfigureAwait(false);
     }
 
