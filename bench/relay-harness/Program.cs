@@ -14,6 +14,9 @@
 //     --steady-seconds N    length of the steady run (default 60; 0 skips it)
 //     --segment-bytes N     size of each segment document (default 700)
 //     --aggregate           run the relay with KPL aggregation
+//     --relay-binary PATH   measure this relay executable (e.g. the Native AOT publish) instead of
+//                           the in-process RelayHost: it sends to a counting fake Kinesis endpoint
+//                           served by this harness, so the real signed client is on the path too
 //
 // Every load loop is bounded by count and time; everything stays on 127.0.0.1.
 using System.Diagnostics;
@@ -45,9 +48,11 @@ internal static class Harness
         var steadySeconds = Option(args, "--steady-seconds", 60);
         var segmentBytes = Option(args, "--segment-bytes", 700);
         var aggregate = args.Contains("--aggregate");
+        var binaryIndex = Array.IndexOf(args, "--relay-binary");
+        ChildProcess.RelayBinary = binaryIndex >= 0 ? Path.GetFullPath(args[binaryIndex + 1]) : null;
         var datagrams = Datagrams.Build(segmentBytes, count: 4096);
 
-        Console.WriteLine($"relay harness: {Environment.ProcessorCount} cores, segment {datagrams[0].Length} bytes, aggregate={aggregate}");
+        Console.WriteLine($"relay harness: {Environment.ProcessorCount} cores, segment {datagrams[0].Length} bytes, aggregate={aggregate}, relay={ChildProcess.RelayBinary ?? "in-process RelayHost (JIT)"}");
 
         await using (var raw = await ChildProcess.StartAsync("raw", aggregate))
         {
@@ -169,21 +174,36 @@ internal static class Datagrams
     }
 }
 
-/// <summary>A child process of this harness and the line protocol to it (stdin "stats"/"quit").</summary>
+/// <summary>
+/// A measured process: a child of this harness (stdin "stats"/"quit"), or the relay binary given
+/// with --relay-binary (stats from its /metrics, SIGTERM to stop).
+/// </summary>
 internal sealed class ChildProcess : IAsyncDisposable
 {
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false });
     private readonly Process _process;
+    private readonly Uri? _metrics;
+    private readonly FakeKinesisEndpoint? _sink;
 
-    private ChildProcess(Process process, IPEndPoint endpoint)
+    private ChildProcess(Process process, IPEndPoint endpoint, Uri? metrics, FakeKinesisEndpoint? sink)
     {
         _process = process;
         Endpoint = endpoint;
+        _metrics = metrics;
+        _sink = sink;
     }
+
+    public static string? RelayBinary { get; set; }
 
     public IPEndPoint Endpoint { get; }
 
     public static async Task<ChildProcess> StartAsync(string mode, bool aggregate)
     {
+        if (mode == "relay" && RelayBinary is not null)
+        {
+            return await StartBinaryAsync(RelayBinary, aggregate);
+        }
+
         var self = Environment.ProcessPath!;
         var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
@@ -202,11 +222,58 @@ internal sealed class ChildProcess : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("child exited");
         var port = int.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
-        return new ChildProcess(process, new IPEndPoint(IPAddress.Loopback, port));
+        return new ChildProcess(process, new IPEndPoint(IPAddress.Loopback, port), null, null);
+    }
+
+    private static async Task<ChildProcess> StartBinaryAsync(string binary, bool aggregate)
+    {
+        var sink = new FakeKinesisEndpoint();
+        var udpPort = FreeUdpPort();
+        var metricsPort = FreeTcpPort();
+        var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-b", $"127.0.0.1:{udpPort}", "-t", "127.0.0.1:0", "--metrics", $"127.0.0.1:{metricsPort}", "-n", "us-east-1", "-e", sink.Endpoint.ToString(), "--stream", "bench", "-l", "warn" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        if (aggregate)
+        {
+            start.ArgumentList.Add("--aggregate");
+        }
+
+        start.Environment["AWS_ACCESS_KEY_ID"] = "bench";
+        start.Environment["AWS_SECRET_ACCESS_KEY"] = "bench";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var child = new ChildProcess(process, new IPEndPoint(IPAddress.Loopback, udpPort), new Uri($"http://127.0.0.1:{metricsPort}/metrics"), sink);
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await child.StatsAsync();
+                return child;
+            }
+            catch (HttpRequestException) when (watch.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     public async Task<ChildStats> StatsAsync()
     {
+        if (_metrics is not null)
+        {
+            var text = await Http.GetStringAsync(_metrics);
+            long Metric(string name) => text.Split('\n').Where(l => l.StartsWith(name, StringComparison.Ordinal) && !l.StartsWith('#'))
+                .Sum(l => (long)double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+            return new ChildStats(Metric("xray_relay_received_datagrams_total"), Metric("xray_relay_forwarded_segments_total"), Metric("xray_relay_dropped_segments_total"));
+        }
+
         await _process.StandardInput.WriteLineAsync("stats");
         await _process.StandardInput.FlushAsync();
         var parts = (await _process.StandardOutput.ReadLineAsync())!.Split(' ');
@@ -265,8 +332,17 @@ internal sealed class ChildProcess : IAsyncDisposable
     {
         try
         {
-            await _process.StandardInput.WriteLineAsync("quit");
-            await _process.StandardInput.FlushAsync();
+            if (_metrics is not null)
+            {
+                using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+                await kill.WaitForExitAsync();
+            }
+            else
+            {
+                await _process.StandardInput.WriteLineAsync("quit");
+                await _process.StandardInput.FlushAsync();
+            }
+
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             await _process.WaitForExitAsync(timeout.Token);
         }
@@ -276,9 +352,84 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_sink is not null)
+        {
+            await _sink.DisposeAsync();
+        }
     }
 
     private static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
+
+/// <summary>A Kinesis JSON 1.1 endpoint that accepts every PutRecords record and only counts them.</summary>
+internal sealed class FakeKinesisEndpoint : IAsyncDisposable
+{
+    private readonly Relay.Http.MiniHttpServer _server;
+    private long _records;
+
+    public FakeKinesisEndpoint()
+    {
+        _server = new Relay.Http.MiniHttpServer(new IPEndPoint(IPAddress.Loopback, 0), HandleAsync, JsonLog.Null, "fake-kinesis", maxBodyBytes: 16 * 1024 * 1024);
+        _server.Start();
+    }
+
+    public Uri Endpoint => new($"http://{_server.LocalEndpoint}/");
+
+    public long Records => Interlocked.Read(ref _records);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.StopAsync();
+        _server.Dispose();
+    }
+
+    private Task<Relay.Http.HttpResponse> HandleAsync(Relay.Http.HttpRequest request, CancellationToken cancellationToken)
+    {
+        request.Headers.TryGetValue("x-amz-target", out var target);
+        var body = target switch
+        {
+            "Kinesis_20131202.PutRecords" => PutRecords(request.Body),
+            "Kinesis_20131202.ListShards" => """{"Shards":[{"ShardId":"shardId-000000000000","HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"340282366920938463463374607431768211455"},"SequenceNumberRange":{"StartingSequenceNumber":"1"}}]}""",
+            _ => "{}",
+        };
+        return Task.FromResult(new Relay.Http.HttpResponse(200, "application/x-amz-json-1.1", Encoding.UTF8.GetBytes(body)));
+    }
+
+    private string PutRecords(byte[] body)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(body);
+        var count = 0;
+        while (reader.Read())
+        {
+            if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.ValueTextEquals("PartitionKey"u8))
+            {
+                count++;
+            }
+        }
+
+        Interlocked.Add(ref _records, count);
+        var text = new StringBuilder("{\"FailedRecordCount\":0,\"Records\":[");
+        for (var i = 0; i < count; i++)
+        {
+            text.Append(i == 0 ? "" : ",").Append("{\"SequenceNumber\":\"1\",\"ShardId\":\"shardId-000000000000\"}");
+        }
+
+        return text.Append("]}").ToString();
+    }
 }
 
 /// <summary>The measured side: a raw receive loop or the relay, answering "stats" on stdin.</summary>

@@ -26,6 +26,8 @@ public sealed class MotoServer : IAsyncDisposable
     /// <summary>The executable looked up on PATH (installed with the machine image; see tests/setup).</summary>
     public const string Executable = "moto_server";
 
+    private const string Shell = "/bin/sh";
+    private const string WatchdogScript = "exec 3<&0; \"$0\" \"$@\" </dev/null & m=$!; (cat <&3; kill $m) >/dev/null 2>&1 & wait $m";
     private const int MaxPortAttempts = 5;
     private const int OutputTailLines = 40;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
@@ -68,7 +70,7 @@ public sealed class MotoServer : IAsyncDisposable
     /// <summary>Always <see cref="DefaultRegion"/>.</summary>
     public string Region { get; } = DefaultRegion;
 
-    /// <summary>Id of the moto_server process (the root of the tree killed on dispose).</summary>
+    /// <summary>Id of the root of the server's process tree (a sh watchdog whose child is moto_server), killed on dispose.</summary>
     public int ProcessId { get; }
 
     /// <summary>
@@ -163,7 +165,11 @@ public sealed class MotoServer : IAsyncDisposable
     private static async Task<(MotoServer? Server, string Failure, bool PortTaken)> TryStartAsync(
         string executable, int port, CancellationToken cancellationToken)
     {
-        var startInfo = new ProcessStartInfo(executable)
+        // Through a small sh watchdog: it runs moto and kills it when our end of its stdin pipe
+        // closes, so a test host that crashes or is killed leaves no orphan server behind.
+        // (Asynchronous lists read /dev/null unless redirected, hence fd 3; the watcher lets go of our
+    // output pipes so that they end when moto ends.) sh exits with moto's code.
+        var startInfo = new ProcessStartInfo(Shell)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -171,6 +177,9 @@ public sealed class MotoServer : IAsyncDisposable
             UseShellExecute = false,
             CreateNoWindow = true,
         };
+        startInfo.ArgumentList.Add("-c");
+        startInfo.ArgumentList.Add(WatchdogScript);
+        startInfo.ArgumentList.Add(executable);
         startInfo.ArgumentList.Add("-H");
         startInfo.ArgumentList.Add("127.0.0.1");
         startInfo.ArgumentList.Add("-p");

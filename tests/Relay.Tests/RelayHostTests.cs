@@ -89,6 +89,28 @@ public sealed class RelayHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Relay_SpoolBacklog_DrainsWhileLiveTrafficKeepsComing()
+    {
+        var down = true;
+        _kinesis.CallFailure = _ => Volatile.Read(ref down) ? new HttpRequestException("connection refused") : null;
+        await using var host = await TestRelay.StartAsync(TestRelay.Options(_spool), _kinesis, probeInterval: TimeSpan.FromMilliseconds(50));
+        TestRelay.Send(host.UdpEndpoint, Enumerable.Range(0, 2000).Select(i => Segments.Datagram(Segments.TraceId(i), i)));
+        await TestRelay.WaitUntilAsync(() => host.Metrics.Spooled == 2000);
+
+        Volatile.Write(ref down, false);
+        // Live traffic in steady waves while the backlog replays.
+        for (var wave = 0; wave < 10; wave++)
+        {
+            TestRelay.Send(host.UdpEndpoint, Enumerable.Range(2000 + (wave * 100), 100).Select(i => Segments.Datagram(Segments.TraceId(i), i)));
+        }
+
+        await TestRelay.WaitUntilAsync(() => host.Metrics.Forwarded == 3000);
+        await TestRelay.WaitUntilAsync(() => !Directory.EnumerateFiles(_spool, "*.spool").Any());
+
+        _kinesis.Stored.Select(r => r.PartitionKey).Should().Equal(Enumerable.Range(0, 3000).Select(Segments.TraceId));
+    }
+
+    [Fact]
     public async Task Relay_Restart_ReplaysTheSpoolLeftBehind()
     {
         var down = new FakeKinesis { CallFailure = _ => new HttpRequestException("down") };

@@ -35,14 +35,14 @@ public sealed class RecordBuffer
     });
 
     private readonly long _capacityBytes;
-    private readonly RelayMetrics _metrics;
     private long _bytes;
 
     public RecordBuffer(long capacityBytes, RelayMetrics metrics)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacityBytes, 1);
+        ArgumentNullException.ThrowIfNull(metrics);
         _capacityBytes = capacityBytes;
-        _metrics = metrics;
+        metrics.ObserveBufferBytes(() => Bytes);
     }
 
     public long CapacityBytes => _capacityBytes;
@@ -72,7 +72,6 @@ public sealed class RecordBuffer
             return false;
         }
 
-        _metrics.SetBufferBytes(after);
         return true;
     }
 
@@ -80,7 +79,7 @@ public sealed class RecordBuffer
     public void Release(in SegmentRecord record)
     {
         ArrayPool<byte>.Shared.Return(record.Array);
-        _metrics.SetBufferBytes(Interlocked.Add(ref _bytes, -(record.Length + PerRecordOverhead)));
+        Interlocked.Add(ref _bytes, -(record.Length + PerRecordOverhead));
     }
 
     /// <summary>No more records will be added (the receive loop stopped).</summary>

@@ -9,8 +9,12 @@ namespace Relay.Sending;
 /// </summary>
 public sealed class BatchCollector
 {
-    /// <summary>How often a batch being filled looks for more records (bounds the added latency too).</summary>
-    public static readonly TimeSpan FillTick = TimeSpan.FromMilliseconds(5);
+    /// <summary>
+    /// How often a batch being filled looks for more records when none are waiting (it never sleeps
+    /// while records are queued). 20 ms: 50 wake-ups a second instead of 200 took the AOT relay from
+    /// 11.3 to 9.1 µs CPU per segment at 4,000/s; the latency it adds is small next to the 1 s flush.
+    /// </summary>
+    public static readonly TimeSpan FillTick = TimeSpan.FromMilliseconds(20);
 
     private readonly RecordBuffer _buffer;
     private readonly TimeProvider _time;

@@ -17,6 +17,9 @@ public sealed class RelayPump
     /// <summary>How often a down Kinesis is probed with the oldest spooled batch.</summary>
     public static readonly TimeSpan DefaultProbeInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>Spooled batches replayed per live batch taken while the spool is not empty.</summary>
+    public const int ReplayBatchesPerLiveBatch = 4;
+
     /// <summary>How often the shard map for aggregation is refreshed.</summary>
     public static readonly TimeSpan ShardMapRefresh = TimeSpan.FromMinutes(5);
 
@@ -61,7 +64,16 @@ public sealed class RelayPump
             var draining = drainDeadline.IsCancellationRequested;
             if (!draining && _spool is { HasFiles: true } && (_healthy || _time.GetTimestamp() >= _nextProbe))
             {
-                await ReplayOldestAsync(_spool, drainDeadline).ConfigureAwait(false);
+                // Several spooled batches for each live one parked behind them, so the spool
+                // drains even while new segments keep arriving at full rate.
+                for (var i = 0; i < ReplayBatchesPerLiveBatch && _spool.HasFiles && !drainDeadline.IsCancellationRequested; i++)
+                {
+                    await ReplayOldestAsync(_spool, drainDeadline).ConfigureAwait(false);
+                    if (!_healthy)
+                    {
+                        break;
+                    }
+                }
             }
 
             var batch = await _collector.NextAsync(FirstRecordWait(draining), drainDeadline).ConfigureAwait(false);

@@ -26,7 +26,7 @@ public sealed class RelayMetrics
     private long _retried;
     private long _throttled;
     private long _putFailures;
-    private long _bufferBytes;
+    private Func<long> _bufferBytes = () => 0;
     private long _spoolBytes;
 
     /// <summary>Datagrams read from the socket, good or bad.</summary>
@@ -51,7 +51,7 @@ public sealed class RelayMetrics
 
     public long WithoutTraceId => Interlocked.Read(ref _withoutTraceId);
 
-    public long BufferBytes => Interlocked.Read(ref _bufferBytes);
+    public long BufferBytes => _bufferBytes();
 
     public long SpoolBytes => Interlocked.Read(ref _spoolBytes);
 
@@ -108,7 +108,8 @@ public sealed class RelayMetrics
         _putLatency.Observe(latency.TotalSeconds);
     }
 
-    public void SetBufferBytes(long bytes) => Interlocked.Exchange(ref _bufferBytes, bytes);
+    /// <summary>Reads the buffer gauge from its owner at scrape time (two threads move it; a pushed value could go stale).</summary>
+    public void ObserveBufferBytes(Func<long> bytes) => _bufferBytes = bytes;
 
     public void SetSpoolBytes(long bytes) => Interlocked.Exchange(ref _spoolBytes, bytes);
 

@@ -23,6 +23,9 @@ public sealed partial record AthenaTableDefinition(
     /// <summary>LazySimpleSerDe: delimited text; with one string column, the whole line.</summary>
     public const string LineSerDe = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe";
 
+    /// <summary>ParquetHiveSerDe: Parquet files, columns by name.</summary>
+    public const string ParquetSerDe = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
+
     /// <summary>Partition projection's key template (Athena docs: "storage.location.template").</summary>
     public const string LocationTemplateProperty = "storage.location.template";
 

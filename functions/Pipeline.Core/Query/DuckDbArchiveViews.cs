@@ -41,6 +41,8 @@ public static partial class DuckDbArchiveViews
             // string column holds the whole line; read_csv with that delimiter does the same.
             AthenaTableDefinition.LineSerDe when table.Columns.Count == 1 =>
                 $"read_csv({glob}, columns = {columnTypes}, delim = E'\\x01', quote = '', escape = '', header = false, auto_detect = false, compression = 'auto'{partitionOptions})",
+            AthenaTableDefinition.ParquetSerDe =>
+                $"read_parquet({glob}{partitionOptions})",
             _ => throw new SqlSyntaxException($"{table.Name}: no DuckDB reader for SerDe {table.SerDe} with {table.Columns.Count} column(s)"),
         };
         var select = string.Join(", ", table.Columns.Concat(table.PartitionKeys).Select(c => QuoteIdentifier(c.Name)));

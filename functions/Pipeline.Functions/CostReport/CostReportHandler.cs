@@ -145,7 +145,7 @@ public sealed class CostReportHandler : ILambdaHandler
             usageFiles += files;
         }
 
-        var previous = await _store.GetAsync(bucket, ReportKeys.Json(CostReportJob.PreviousMonthEnd(asOf)), ct).ConfigureAwait(false);
+        var previous = await GetOptionalAsync(ReportKeys.Json(CostReportJob.PreviousMonthEnd(asOf)), notes, ct).ConfigureAwait(false);
         var latestGraph = await LatestGraphKeyAsync(asOf, ct).ConfigureAwait(false);
         var diff = latestGraph is null ? null : await _graphDiff.GetDiffAsync(_store, bucket, latestGraph, ct).ConfigureAwait(false);
         notes.Add(latestGraph is null ? "No service graph found for the period." : $"Latest service graph: {latestGraph}.");
@@ -188,7 +188,7 @@ public sealed class CostReportHandler : ILambdaHandler
         var bucket = _settings.ArchiveBucket;
         var settled = DailyRollup.IsSettled(day, asOf);
         if (settled
-            && await _store.GetAsync(bucket, DailyRollup.KeyFor(day), ct).ConfigureAwait(false) is { } stored
+            && await GetOptionalAsync(DailyRollup.KeyFor(day), notes, ct).ConfigureAwait(false) is { } stored
             && DailyRollup.TryDeserialize(stored) is { } existing
             && existing.Day == day)
         {
@@ -215,6 +215,29 @@ public sealed class CostReportHandler : ILambdaHandler
         }
 
         return (rollup, objects.Count);
+    }
+
+    /// <summary>
+    /// Reads one of the function's own earlier outputs under <c>reports/</c>. Without read and
+    /// list rights there S3 answers 403 (also for a missing key); the report then goes on
+    /// without it and says what permission is missing.
+    /// </summary>
+    private async Task<byte[]?> GetOptionalAsync(string key, List<string> notes, CancellationToken ct)
+    {
+        try
+        {
+            return await _store.GetAsync(_settings.ArchiveBucket, key, ct).ConfigureAwait(false);
+        }
+        catch (Amazon.S3.AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.Forbidden)
+        {
+            const string Note = "Could not read earlier outputs under reports/ (access denied): grant the function s3:GetObject on reports/* and s3:ListBucket for the reports/ prefix.";
+            if (!notes.Contains(Note))
+            {
+                notes.Add(Note);
+            }
+
+            return null;
+        }
     }
 
     private async Task<string> SendAsync(byte[] rawMessage, CancellationToken ct)

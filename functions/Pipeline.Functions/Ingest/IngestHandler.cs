@@ -151,23 +151,36 @@ public sealed class IngestHandler : ILambdaHandler
         var valid = new List<ValidSegment>(records.Count);
         var quarantine = new ArrayBufferWriter<byte>();
         var quarantined = 0;
+        var single = new ReadOnlyMemory<byte>[1];
         foreach (var record in records)
         {
             var data = record.Kinesis.Data;
             usage.AddKinesisRecord(data.Length);
-            var deaggregated = KplDeaggregator.Deaggregate(data, record.Kinesis.PartitionKey);
-            if (deaggregated.IsCorrupt)
+            // Plain records (the relay's default) skip the de-aggregator's per-record allocations.
+            IReadOnlyList<ReadOnlyMemory<byte>> userRecords;
+            if (KplDeaggregator.IsAggregated(data.Span))
             {
-                var reason = deaggregated.Status == KplStatus.BadChecksum ? IngestRejectReason.KplBadChecksum : IngestRejectReason.KplMalformed;
-                Quarantine(new QuarantineEntry(reason.ToCode(), (int)reason, "$", record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, data));
-                continue;
+                var deaggregated = KplDeaggregator.Deaggregate(data, record.Kinesis.PartitionKey);
+                if (deaggregated.IsCorrupt)
+                {
+                    var reason = deaggregated.Status == KplStatus.BadChecksum ? IngestRejectReason.KplBadChecksum : IngestRejectReason.KplMalformed;
+                    Quarantine(new QuarantineEntry(reason.ToCode(), (int)reason, "$", record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, data));
+                    continue;
+                }
+
+                userRecords = [.. deaggregated.Records.Select(r => r.Data)];
+            }
+            else
+            {
+                single[0] = data;
+                userRecords = single;
             }
 
-            foreach (var userRecord in deaggregated.Records)
+            foreach (var userData in userRecords)
             {
                 try
                 {
-                    var body = userRecord.Data;
+                    var body = userData;
                     // The relay puts the bare document; a record that still carries the daemon header is accepted too.
                     if (Datagram.TrySplit(body.Span, out var range) == DatagramReject.None)
                     {
@@ -177,7 +190,7 @@ public sealed class IngestHandler : ILambdaHandler
                     var parsed = SegmentValidator.ParseAndValidate(body, now);
                     if (!parsed.IsOk)
                     {
-                        Quarantine(QuarantineEntry.FromRejection(parsed.Rejection, record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, userRecord.Data));
+                        Quarantine(QuarantineEntry.FromRejection(parsed.Rejection, record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, userData));
                         continue;
                     }
 
@@ -187,7 +200,7 @@ public sealed class IngestHandler : ILambdaHandler
                         metrics.SegmentsRedacted++;
                     }
 
-                    valid.Add(new ValidSegment(parsed.Segment, redacted.Document));
+                    valid.Add(new ValidSegment(parsed.Segment, redacted.Document, parsed.Segment.TraceIdKey()));
                 }
 #pragma warning disable CA1031 // A poison record must never block the shard: it is quarantined with its bytes.
                 catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -195,7 +208,7 @@ public sealed class IngestHandler : ILambdaHandler
                 {
                     context.Logger.LogError(ex, "Quarantined record {Sequence} of {Shard}: processing threw", record.Kinesis.SequenceNumber, shard);
                     var reason = IngestRejectReason.InternalError;
-                    Quarantine(new QuarantineEntry(reason.ToCode(), (int)reason, "$", record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, userRecord.Data));
+                    Quarantine(new QuarantineEntry(reason.ToCode(), (int)reason, "$", record.Kinesis.SequenceNumber, record.Kinesis.ApproximateArrivalTimestamp, userData));
                 }
             }
         }
@@ -204,38 +217,34 @@ public sealed class IngestHandler : ILambdaHandler
         metrics.SegmentsInvalid = quarantined;
         metrics.SegmentsIn = valid.Count + quarantined;
 
-        // 2. Sample (trace-consistent head decision, tail policies, remembered decisions).
-        var segments = valid.Select(v => v.Segment).ToList();
-        var remembered = await LookUpDecisionsAsync(segments, metrics, context).ConfigureAwait(false);
-        var decisions = _sampler.DecideBatch(segments, remembered, now, out var toRemember);
-
-        // 3. Archive, the source of truth: the only step whose failure fails the batch.
-        var ndjson = new ArrayBufferWriter<byte>(Math.Max(256, valid.Sum(v => v.Document.Length + 1)));
+        // 2. Archive, the source of truth and the only step whose failure fails the batch. Its
+        // content does not depend on sampling, so the writes run while the decisions are looked up.
+        using var ndjson = new PooledBufferWriter(valid.Sum(v => v.Document.Length + 1));
         foreach (var segment in valid)
         {
             ArchiveLines.WriteSegment(ndjson, segment.Document.Span);
         }
 
-        var archive = ArchiveObjects.Gzip(ndjson.WrittenSpan);
-        var quarantineObject = quarantined > 0 ? ArchiveObjects.Gzip(quarantine.WrittenSpan) : ReadOnlyMemory<byte>.Empty;
-        try
-        {
-            var writes = new List<Task>(2)
-            {
-                _store.PutAsync(_options.ArchiveBucket, ArchiveKeys.Segments(shard, first.SequenceNumber, first.ApproximateArrivalTimestamp), archive, ArchiveObjects.GzipNdjsonContentType, cancellationToken),
-            };
-            if (quarantined > 0)
-            {
-                writes.Add(_store.PutAsync(_options.ArchiveBucket, ArchiveKeys.Quarantine(shard, first.SequenceNumber, first.ApproximateArrivalTimestamp), quarantineObject, ArchiveObjects.GzipNdjsonContentType, cancellationToken));
-            }
+        using var archiveBuffer = ArchiveObjects.Gzip(ndjson.WrittenSpan);
+        using var quarantineBuffer = quarantined > 0 ? ArchiveObjects.Gzip(quarantine.WrittenSpan) : null;
+        var archive = archiveBuffer.WrittenMemory;
+        var quarantineObject = quarantineBuffer?.WrittenMemory ?? ReadOnlyMemory<byte>.Empty;
+        var archiveWrite = WriteArchiveAsync(
+            ArchiveKeys.Segments(shard, first.SequenceNumber, first.ApproximateArrivalTimestamp),
+            archive,
+            quarantineBuffer is null ? null : ArchiveKeys.Quarantine(shard, first.SequenceNumber, first.ApproximateArrivalTimestamp),
+            quarantineObject,
+            cancellationToken);
 
-            await Task.WhenAll(writes).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Whatever the store threw, the answer is the same: nothing of this batch is acknowledged.
-        catch (Exception ex)
-#pragma warning restore CA1031
+        // 3. Sample (trace-consistent head decision, tail policies, remembered decisions). Neither
+        // step throws, so the archive write is always awaited before the buffers are returned.
+        var segments = valid.Select(v => v.Segment).ToList();
+        var remembered = await LookUpDecisionsAsync(valid, metrics, context).ConfigureAwait(false);
+        var decisions = _sampler.DecideBatch(segments, remembered, now, out var toRemember);
+
+        if (await archiveWrite.ConfigureAwait(false) is { } archiveError)
         {
-            context.Logger.LogError(ex, "The archive did not take batch {Shard}/{Sequence} ({Records} records); reporting it for retry", shard, first.SequenceNumber, records.Count);
+            context.Logger.LogError(archiveError, "The archive did not take batch {Shard}/{Sequence} ({Records} records); reporting it for retry", shard, first.SequenceNumber, records.Count);
             metrics.ArchiveFailures = 1;
             metrics.RetryFrom = first.SequenceNumber;
             _metrics.WriteLine(metrics.ToEmf(FunctionContract.IngestHandler, _timeProvider.GetUtcNow()));
@@ -252,21 +261,8 @@ public sealed class IngestHandler : ILambdaHandler
 
         metrics.BytesArchived = archive.Length + quarantineObject.Length;
 
-        // 4. Remember the decisions later segments cannot recompute (tail, reservoir).
-        if (toRemember.Count > 0)
-        {
-            try
-            {
-                await _decisions.PutManyAsync([.. toRemember], _sampler.Policy.DecisionTimeToLive, cancellationToken).ConfigureAwait(false);
-            }
-#pragma warning disable CA1031 // A lost decision costs late segments their keep, not the batch.
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-#pragma warning restore CA1031
-            {
-                metrics.DecisionStoreErrors++;
-                context.Logger.LogWarning(ex, "Could not remember {Count} sampling decisions", toRemember.Count);
-            }
-        }
+        // 4. Remember the decisions later segments cannot recompute (tail, reservoir), while forwarding.
+        var rememberWrite = RememberAsync(toRemember, metrics, context);
 
         // 5. Forward kept segments to X-Ray; park what it does not take.
         var forward = _options.ForwardToXRay;
@@ -279,9 +275,13 @@ public sealed class IngestHandler : ILambdaHandler
             }
         }
 
-        if (kept.Count > 0)
+        var forwarding = kept.Count > 0
+            ? _forwarder.SendAsync(kept, () => context.RemainingTime > _options.XRayDeadlineReserve, cancellationToken)
+            : null;
+        await rememberWrite.ConfigureAwait(false);
+        if (forwarding is not null)
         {
-            var result = await _forwarder.SendAsync(kept, () => context.RemainingTime > _options.XRayDeadlineReserve, cancellationToken).ConfigureAwait(false);
+            var result = await forwarding.ConfigureAwait(false);
             foreach (var size in result.CallSizes)
             {
                 usage.AddXRayPut(size);
@@ -336,18 +336,60 @@ public sealed class IngestHandler : ILambdaHandler
         }
     }
 
+    /// <summary>Writes the segments object (always, even empty) and the quarantine object (when any); the failure, or null.</summary>
+    private async Task<Exception?> WriteArchiveAsync(string segmentsKey, ReadOnlyMemory<byte> segments, string? quarantineKey, ReadOnlyMemory<byte> quarantine, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var writes = new List<Task>(2) { _store.PutAsync(_options.ArchiveBucket, segmentsKey, segments, ArchiveObjects.GzipNdjsonContentType, cancellationToken) };
+            if (quarantineKey is not null)
+            {
+                writes.Add(_store.PutAsync(_options.ArchiveBucket, quarantineKey, quarantine, ArchiveObjects.GzipNdjsonContentType, cancellationToken));
+            }
+
+            await Task.WhenAll(writes).ConfigureAwait(false);
+            return null;
+        }
+#pragma warning disable CA1031 // Whatever the store threw, the answer is the same: nothing of this batch is acknowledged.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>Stores new keep decisions; a failure is counted (late segments may then miss X-Ray), never thrown.</summary>
+    private async Task RememberAsync(IReadOnlyDictionary<string, TraceDecision> toRemember, IngestMetrics metrics, InvocationContext context)
+    {
+        if (toRemember.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _decisions.PutManyAsync([.. toRemember], _sampler.Policy.DecisionTimeToLive, context.CancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A lost decision costs late segments their keep, not the batch.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            metrics.DecisionStoreErrors++;
+            context.Logger.LogWarning(ex, "Could not remember {Count} sampling decisions", toRemember.Count);
+        }
+    }
+
     /// <summary>
     /// Reads remembered decisions, only for traces this batch would otherwise drop: a tail reason
     /// in the batch or a fixed-rate keep needs none. A failed read is counted and sampling goes on
     /// without it (late segments of a tail-kept trace may then miss X-Ray; the archive has them).
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, TraceDecision>> LookUpDecisionsAsync(List<ParsedSegment> segments, IngestMetrics metrics, InvocationContext context)
+    private async Task<IReadOnlyDictionary<string, TraceDecision>> LookUpDecisionsAsync(List<ValidSegment> valid, IngestMetrics metrics, InvocationContext context)
     {
         var certain = new HashSet<string>(StringComparer.Ordinal);
         var uncertain = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var segment in segments)
+        foreach (var (segment, _, key) in valid)
         {
-            var key = segment.TraceIdKey();
             if (TraceSampler.TailReason(segment, _sampler.Policy.Tail) != SamplingReason.None
                 || (_sampler.Match(segment) is { } rule && TraceHash.Unit(segment.TraceId) < rule.FixedRate))
             {
@@ -369,8 +411,8 @@ public sealed class IngestHandler : ILambdaHandler
         {
             return await _decisions.GetManyAsync(uncertain, context.CancellationToken).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // Sampling degrades to head + tail; the batch goes on.
-        catch (Exception ex) when (!context.CancellationToken.IsCancellationRequested)
+#pragma warning disable CA1031 // Sampling degrades to head + tail; the batch goes on (and never leaves before the archive write is awaited).
+        catch (Exception ex)
 #pragma warning restore CA1031
         {
             metrics.DecisionStoreErrors++;
@@ -418,7 +460,7 @@ public sealed class IngestHandler : ILambdaHandler
             var segment = valid[i].Segment;
             var keep = forward && decisions[i].Keep;
             var service = segment.GetString(segment.Root.Name) ?? string.Empty;
-            var trace = segment.TraceIdKey();
+            var trace = valid[i].TraceKey;
             var reason = keep ? ToKeepReason(decisions[i].Reason, remembered.TryGetValue(trace, out var prior) ? prior.Reason : SamplingReason.None) : (KeepReason?)null;
             usage.AddValidSegment(service, keep);
             if (keep)
@@ -457,7 +499,7 @@ public sealed class IngestHandler : ILambdaHandler
         _ => KeepReason.Head,
     };
 
-    private readonly record struct ValidSegment(ParsedSegment Segment, ReadOnlyMemory<byte> Document);
+    private readonly record struct ValidSegment(ParsedSegment Segment, ReadOnlyMemory<byte> Document, string TraceKey);
 
     /// <summary>Pipeline.Aws reads configuration through its own seam; this feeds it the Lambda environment.</summary>
     private sealed class LambdaEnvironment(IEnvironmentVariables environment) : IEnvironment

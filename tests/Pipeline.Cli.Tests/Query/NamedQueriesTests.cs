@@ -114,11 +114,13 @@ public sealed class NamedQueriesTests : IClassFixture<QueryTestArchive>
     {
         var result = Run("service-edges");
 
-        result.Columns.Should().Equal("caller", "callee", "calls", "errors", "faults", "throttles");
+        result.Columns.Should().Equal("caller", "callee", "calls", "errors", "faults", "throttles", "avg_ms", "p99_ms");
         Cells(result, 0, 1, 2, 3, 4, 5).Should().Equal(Rows(
             ["service-a", "service-b", "2", "0", "1", "0"],
             ["service-a", "DynamoDB", "1", "0", "0", "0"],
             ["service-b", "postgres@db", "1", "0", "0", "0"]));
+        Numbers(result, 6).Should().BeEquivalentTo(new double?[] { 650, 40, 60 }, o => o.WithStrictOrdering().Using<double>(c => c.Subject.Should().BeApproximately(c.Expectation, 0.01)).WhenTypeIs<double>());
+        Numbers(result, 7).Should().BeEquivalentTo(new double?[] { 1000, 40, 60 }, o => o.WithStrictOrdering().Using<double>(c => c.Subject.Should().BeApproximately(c.Expectation, 0.01)).WhenTypeIs<double>());
     }
 
     [Fact]
@@ -156,8 +158,8 @@ public sealed class NamedQueriesTests : IClassFixture<QueryTestArchive>
 
         Cells(result, 0, 1, 2, 3, 4).Should().Equal(Rows(
             ["invalid_trace_id", "2", "1", "2026-11-25T07:01:00.000Z", "2026-11-25T07:05:00.000Z"],
-            ["document_too_large", "1", "1", "2026-11-24T23:59:00.000Z", "2026-11-24T23:59:00.000Z"],
-            ["missing_name", "1", "1", "2026-11-25T07:03:00.000Z", "2026-11-25T07:03:00.000Z"]));
+            ["missing_name", "1", "1", "2026-11-25T07:03:00.000Z", "2026-11-25T07:03:00.000Z"],
+            ["too_large", "1", "1", "2026-11-24T23:59:00.000Z", "2026-11-24T23:59:00.000Z"]));
     }
 
     [Fact]

@@ -36,8 +36,8 @@ public sealed class QueryCommandTests : IClassFixture<QueryTestArchive>, IClassF
         output.Should().Be(
             "reason,documents,paths,first_seen,last_seen\r\n" +
             "invalid_trace_id,2,1,2026-11-25T07:01:00.000Z,2026-11-25T07:05:00.000Z\r\n" +
-            "document_too_large,1,1,2026-11-24T23:59:00.000Z,2026-11-24T23:59:00.000Z\r\n" +
-            "missing_name,1,1,2026-11-25T07:03:00.000Z,2026-11-25T07:03:00.000Z\r\n");
+            "missing_name,1,1,2026-11-25T07:03:00.000Z,2026-11-25T07:03:00.000Z\r\n" +
+            "too_large,1,1,2026-11-24T23:59:00.000Z,2026-11-24T23:59:00.000Z\r\n");
     }
 
     [Fact]

@@ -1,6 +1,11 @@
+using System.Buffers;
+using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
+using Pipeline.Core.Archive;
+using Pipeline.Core.Segments;
+using Pipeline.Core.Usage;
 
 namespace Pipeline.Cli.Tests.Query;
 
@@ -26,6 +31,9 @@ public sealed class QueryTestArchive : IDisposable
     public const string Trace6 = "1-69255570-000000000000000000000006";
     public const string TraceOld = "1-691e5000-0000000000000000000000ff";
 
+    public const string Shard0 = "shardId-000000000000";
+    public const string Shard1 = "shardId-000000000001";
+
     public const string S1A = "a100000000000001";
     public const string S1B = "b100000000000001";
     public const string Sub1 = "c100000000000001";
@@ -50,24 +58,25 @@ public sealed class QueryTestArchive : IDisposable
         Root = Path.Combine(Path.GetTempPath(), "pipeline-query-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Root);
 
-        WriteGzipLines("segments/dt=2026-11-25/hour=07/shardId-000000000000-1.ndjson.gz",
+        // Keys and lines come from the ingest's own writers (Pipeline.Core.Archive / Usage), so a
+        // change to the archive layout or line formats shows up here against the DDL.
+        WriteGzipLines(ArchiveKeys.Segments(Shard0, "1", At(2026, 11, 25, 7)),
             Trace1SegmentA(), Trace1SegmentB(), Trace1Independent(), Trace4InProgress(), Trace6Throttled(),
             "{\"trace_id\": \"1-broken\", \"id\": ");
-        WriteGzipLines("segments/dt=2026-11-25/hour=08/shardId-000000000001-7.ndjson.gz",
-            Trace2SegmentA(), Trace2SegmentB());
-        WriteGzipLines("segments/dt=2026-11-24/hour=23/shardId-000000000000-0.ndjson.gz", Trace3Error());
-        WriteGzipLines("segments/dt=2026-11-20/hour=12/shardId-000000000000-0.ndjson.gz", OldSlowTrace());
+        WriteGzipLines(ArchiveKeys.Segments(Shard1, "7", At(2026, 11, 25, 8)), Trace2SegmentA(), Trace2SegmentB());
+        WriteGzipLines(ArchiveKeys.Segments(Shard0, "0", At(2026, 11, 24, 23)), Trace3Error());
+        WriteGzipLines(ArchiveKeys.Segments(Shard0, "0", At(2026, 11, 20, 12)), OldSlowTrace());
 
-        WriteGzipLines("quarantine/dt=2026-11-25/shardId-000000000000-1.ndjson.gz",
-            Quarantine("invalid_trace_id", 11, "$.trace_id", "2026-11-25T07:01:00.000Z", "{\"trace_id\":\"x\"}"),
-            Quarantine("missing_name", 3, "$.name", "2026-11-25T07:03:00.000Z", "{\"id\":\"0000000000000001\"}"),
-            Quarantine("invalid_trace_id", 11, "$.trace_id", "2026-11-25T07:05:00.000Z", "{\"trace_id\":\"1-zz\"}"));
-        WriteGzipLines("quarantine/dt=2026-11-24/shardId-000000000000-0.ndjson.gz",
-            Quarantine("document_too_large", 1, "$", "2026-11-24T23:59:00.000Z", "{}"));
+        WriteGzipLines(ArchiveKeys.Quarantine(Shard0, "1", At(2026, 11, 25, 7)),
+            Quarantine(SegmentRejectReason.InvalidTraceId, "$.trace_id", "11", At(2026, 11, 25, 7, 1), "{\"trace_id\":\"x\"}"),
+            Quarantine(SegmentRejectReason.MissingName, "$.name", "13", At(2026, 11, 25, 7, 3), "{\"id\":\"0000000000000001\"}"),
+            Quarantine(SegmentRejectReason.InvalidTraceId, "$.trace_id", "15", At(2026, 11, 25, 7, 5), "{\"trace_id\":\"1-zz\"}"));
+        WriteGzipLines(ArchiveKeys.Quarantine(Shard0, "0", At(2026, 11, 24, 23)),
+            Quarantine(SegmentRejectReason.TooLarge, "$", "0", At(2026, 11, 24, 23, 59), "{}"));
 
-        WriteText("usage/dt=2026-11-25/shardId-000000000000-1.json", Usage(10, 8, 2, 4, 5, 2, 2048, extra: 7));
-        WriteText("usage/dt=2026-11-25/shardId-000000000001-7.json", Usage(5, 4, 1, 2, 3, 1, 1024, extra: null));
-        WriteText("usage/dt=2026-11-24/shardId-000000000000-0.json", Usage(3, 3, 0, 1, 2, 1, 512, extra: null));
+        WriteUsage(Usage(Shard0, "1", At(2026, 11, 25, 7), 10, 8, 2, 4, 5, 2, 2048), extraFutureCounter: 7);
+        WriteUsage(Usage(Shard1, "7", At(2026, 11, 25, 8), 5, 4, 1, 2, 3, 1, 1024), extraFutureCounter: null);
+        WriteUsage(Usage(Shard0, "0", At(2026, 11, 24, 23), 3, 3, 0, 1, 2, 1, 512), extraFutureCounter: null);
     }
 
     public string Root { get; }
@@ -242,54 +251,47 @@ public sealed class QueryTestArchive : IDisposable
         return http;
     }
 
-    /// <summary>A quarantine line as Pipeline.Core's ArchiveLines.WriteQuarantine writes it.</summary>
-    private static string Quarantine(string reason, int code, string path, string arrival, string original)
+    private static DateTimeOffset At(int year, int month, int day, int hour, int minute = 0) => new(year, month, day, hour, minute, 0, TimeSpan.Zero);
+
+    private static string Quarantine(SegmentRejectReason reason, string path, string sequence, DateTimeOffset arrival, string original)
     {
-        var bytes = Encoding.UTF8.GetBytes(original);
-        return new JsonObject
-        {
-            ["reason"] = reason,
-            ["reason_code"] = code,
-            ["path"] = path,
-            ["sequence_number"] = "4960" + arrival[17..19],
-            ["arrival_time"] = arrival,
-            ["size"] = bytes.Length,
-            ["original_base64"] = Convert.ToBase64String(bytes),
-        }.ToJsonString();
+        var buffer = new ArrayBufferWriter<byte>();
+        ArchiveLines.WriteQuarantine(buffer, QuarantineEntry.FromRejection(new SegmentRejection(reason, path), sequence, arrival, Encoding.UTF8.GetBytes(original)));
+        return Encoding.UTF8.GetString(buffer.WrittenSpan).TrimEnd('\n');
     }
 
-    private static string Usage(long segmentsIn, long valid, long invalid, long kept, long tracesSeen, long tracesKept, long bytes, long? extra)
+    private static UsageRecord Usage(string shard, string firstSequence, DateTimeOffset arrived, long segmentsIn, long valid, long invalid, long kept, long tracesSeen, long tracesKept, long bytes) => new()
     {
-        var usage = new JsonObject
+        Shard = shard,
+        FirstSequence = firstSequence,
+        LastSequence = (long.Parse(firstSequence, CultureInfo.InvariantCulture) + segmentsIn - 1).ToString(CultureInfo.InvariantCulture),
+        ArrivedAt = arrived,
+        KinesisRecords = segmentsIn,
+        SegmentsIn = segmentsIn,
+        SegmentsValid = valid,
+        SegmentsInvalid = invalid,
+        SegmentsKept = kept,
+        TracesSeen = tracesSeen,
+        TracesKept = tracesKept,
+        KeptByReason = new KeptByReason { Head = tracesKept },
+        BytesIn = bytes * 4,
+        BytesArchived = bytes,
+        XRayPutCalls = 1,
+        XRayDocuments = kept,
+        S3Puts = 3,
+        Services = [new ServiceUsage { Name = "service-a", Segments = segmentsIn, Traces = tracesSeen }],
+    };
+
+    /// <summary>Writes the record as the ingest does; optionally with a counter a later version might add.</summary>
+    private void WriteUsage(UsageRecord record, long? extraFutureCounter)
+    {
+        var json = JsonNode.Parse(UsageJson.Serialize(record))!.AsObject();
+        if (extraFutureCounter is { } extra)
         {
-            ["version"] = 1,
-            ["shard"] = "shardId-000000000000",
-            ["first_sequence"] = "1",
-            ["last_sequence"] = "9",
-            ["arrived_at"] = "2026-11-25T07:00:00+00:00",
-            ["kinesis_records"] = segmentsIn,
-            ["segments_in"] = segmentsIn,
-            ["segments_valid"] = valid,
-            ["segments_invalid"] = invalid,
-            ["segments_kept"] = kept,
-            ["traces_seen"] = tracesSeen,
-            ["traces_kept"] = tracesKept,
-            ["kept_by_reason"] = new JsonObject { ["head"] = tracesKept, ["tail_error"] = 0, ["tail_fault"] = 0, ["tail_throttle"] = 0, ["tail_slow"] = 0 },
-            ["bytes_in"] = bytes * 4,
-            ["bytes_archived"] = bytes,
-            ["xray_put_calls"] = 1,
-            ["xray_documents"] = kept,
-            ["lambda_duration_ms"] = 120,
-            ["lambda_memory_mb"] = 512,
-            ["s3_puts"] = 3,
-            ["services"] = new JsonArray(new JsonObject { ["name"] = "service-a", ["segments"] = segmentsIn, ["traces"] = tracesSeen }),
-        };
-        if (extra is { } x)
-        {
-            usage["extra_future_counter"] = x;
+            json["extra_future_counter"] = extra;
         }
 
-        return usage.ToJsonString();
+        WriteText(ArchiveKeys.Usage(record.Shard, record.FirstSequence, record.ArrivedAt), json.ToJsonString());
     }
 
     private void WriteGzipLines(string key, params string[] lines)

@@ -84,6 +84,19 @@ public sealed class CostReportHandlerTests
     }
 
     [Fact]
+    public async Task HandleAsync_NoReadRightsOnReports_StillReportsAndNamesThePermission()
+    {
+        var store = new InMemoryObjectStore { ForbiddenPrefix = "reports/" };
+        var handler = new CostReportHandler(Settings, PriceTable.Default, store, new FakeSes(), _time);
+
+        using var input = new MemoryStream(Encoding.UTF8.GetBytes(Scheduled("2026-11-26T07:00:00Z")));
+        await using var output = await handler.HandleAsync(input, Invocations.Context(_time));
+
+        var model = ReportJson.Deserialize(store.Objects[(Bucket, "reports/dt=2026-11-25/report.json")].Content)!;
+        model.Notes.Should().ContainSingle(n => n.Contains("s3:GetObject on reports/*", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task HandleAsync_DetailAsOf_PicksTheDay()
     {
         await SeedUsageAsync(new DateOnly(2026, 11, 26), 1);

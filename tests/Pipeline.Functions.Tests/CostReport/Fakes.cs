@@ -15,6 +15,9 @@ internal sealed class InMemoryObjectStore : IObjectStore
 
     public List<string> Gets { get; } = [];
 
+    /// <summary>Keys under this prefix answer 403, like S3 without read rights there.</summary>
+    public string? ForbiddenPrefix { get; init; }
+
     public IReadOnlyDictionary<(string Bucket, string Key), (byte[] Content, string ContentType)> Objects => _objects;
 
     public Task PutAsync(string bucket, string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
@@ -26,6 +29,11 @@ internal sealed class InMemoryObjectStore : IObjectStore
     public Task<byte[]?> GetAsync(string bucket, string key, CancellationToken cancellationToken = default)
     {
         Gets.Add(key);
+        if (ForbiddenPrefix is not null && key.StartsWith(ForbiddenPrefix, StringComparison.Ordinal))
+        {
+            throw new Amazon.S3.AmazonS3Exception("Access Denied") { StatusCode = HttpStatusCode.Forbidden, ErrorCode = "AccessDenied" };
+        }
+
         return Task.FromResult(_objects.TryGetValue((bucket, key), out var o) ? o.Content : null);
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Functions.Configuration;
 using Pipeline.Functions.Hosting;
 using Pipeline.Lambda;
 using Pipeline.Testing;
@@ -51,9 +52,9 @@ public sealed class HandlerRegistryTests
     [Fact]
     public void Add_DuplicateName_Throws()
     {
-        var registry = new HandlerRegistry().Add(FunctionNames.Ingest, _ => new EchoHandler());
+        var registry = new HandlerRegistry().Add(FunctionContract.IngestHandler, _ => new EchoHandler());
 
-        var again = () => registry.Add(FunctionNames.Ingest, _ => new EchoHandler());
+        var again = () => registry.Add(FunctionContract.IngestHandler, _ => new EchoHandler());
 
         again.Should().Throw<ArgumentException>().WithMessage("*ingest*already registered*");
     }
@@ -61,9 +62,7 @@ public sealed class HandlerRegistryTests
     [Fact]
     public void FunctionCatalog_RegistersOnlyTheTemplateNames()
     {
-        string[] templateNames = [FunctionNames.Ingest, FunctionNames.ServiceGraph, FunctionNames.CostReport, FunctionNames.XRayReplay];
-
-        FunctionCatalog.Create().Names.Should().BeSubsetOf(templateNames);
+        FunctionCatalog.Create().Names.Should().BeSubsetOf(FunctionContract.HandlerNames);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Pipeline.Testing;
 
@@ -15,9 +14,12 @@ public sealed class MotoServerTests
         var ct = TestContext.Current.CancellationToken;
         var server = await MotoServer.StartAsync(ct);
         int pid;
+        IReadOnlyList<int> children;
         await using (server)
         {
             pid = server.ProcessId;
+            children = ChildrenOf(pid);
+            children.Should().NotBeEmpty("moto_server runs under a watchdog shell");
             server.Endpoint.Host.Should().Be("127.0.0.1");
             server.Endpoint.Port.Should().BeGreaterThan(0);
             server.Region.Should().Be("us-east-1");
@@ -31,6 +33,7 @@ public sealed class MotoServerTests
 
         server.IsRunning.Should().BeFalse();
         ProcessIsGone(pid).Should().BeTrue();
+        children.Should().AllSatisfy(child => ProcessIsGone(child).Should().BeTrue());
         var act = async () => await Http.GetAsync(new Uri(server.Endpoint, "/moto-api/"), ct);
         await act.Should().ThrowAsync<HttpRequestException>();
     }
@@ -103,16 +106,43 @@ public sealed class MotoServerTests
         response.EnsureSuccessStatusCode();
     }
 
+    private static List<int> ChildrenOf(int pid)
+    {
+        var path = $"/proc/{pid}/task/{pid}/children";
+        return File.Exists(path)
+            ? File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList()
+            : [];
+    }
+
+    // Gone = no such process, or a zombie (killed; reaping by init is asynchronous). Polled
+    // briefly because SIGKILL delivery and exit are asynchronous too.
     private static bool ProcessIsGone(int pid)
     {
-        try
+        for (var i = 0; i < 50; i++)
         {
-            using var process = Process.GetProcessById(pid);
-            return process.HasExited;
+            var stat = $"/proc/{pid}/stat";
+            if (!File.Exists(stat))
+            {
+                return true;
+            }
+
+            try
+            {
+                var text = File.ReadAllText(stat);
+                var state = text[(text.LastIndexOf(')') + 2)..].Split(' ')[0];
+                if (state is "Z" or "X")
+                {
+                    return true;
+                }
+            }
+            catch (IOException)
+            {
+                return true;
+            }
+
+            Thread.Sleep(100);
         }
-        catch (ArgumentException)
-        {
-            return true;
-        }
+
+        return false;
     }
 }

@@ -153,7 +153,7 @@ public sealed class RelayBinaryTests(MotoFixture moto) : IDisposable
         await using var relay = await RelayProcess.StartAsync(RelayProcess.Flags(proxy.Endpoint, stream, "-m", "1"));
 
         // ~3 MB of segments into a 1 MB buffer while Kinesis answers slowly.
-        relay.Send(Enumerable.Range(0, count).Select(i => Encoding.UTF8.GetBytes("{\"format\":\"json\",\"version\":1}\n" + RelayData.Document(i, i)[..^1] + ",\"pad\":\"" + new string('x', 2000) + "\"}")));
+        relay.Send(Enumerable.Range(0, count).Select(i => Encoding.UTF8.GetBytes("{\"format\":\"json\",\"version\":1}\n" + RelayData.Document(i, i)[..^1] + ",\"pad\":\"" + new string('x', 2000) + "\"}")), pauseEvery: 20);
         await RelayData.WaitUntilAsync(async () => await relay.MetricAsync("xray_relay_received_datagrams_total") == count);
         var dropped = await relay.MetricAsync("xray_relay_dropped_segments_total{reason=\"buffer_full\"}");
         var accepted = await relay.MetricAsync("xray_relay_accepted_segments_total");

@@ -129,7 +129,7 @@ internal sealed class RelayProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    public void Send(IEnumerable<byte[]> datagrams, int pauseEvery = 100)
+    public void Send(IEnumerable<byte[]> datagrams, int pauseEvery = 50)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         var sent = 0;

@@ -38,7 +38,7 @@ internal static class TestRelay
         return host;
     }
 
-    public static void Send(IPEndPoint target, IEnumerable<byte[]> datagrams, int pauseEvery = 200)
+    public static void Send(IPEndPoint target, IEnumerable<byte[]> datagrams, int pauseEvery = 50)
     {
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         var sent = 0;

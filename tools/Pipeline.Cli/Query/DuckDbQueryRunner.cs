@@ -20,14 +20,7 @@ internal static class DuckDbQueryRunner
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRows);
         var duckSql = AthenaToDuckDb.Translate(athenaSql);
-        using var connection = new DuckDBConnection("Data Source=:memory:");
-        connection.Open();
-        foreach (var table in tables)
-        {
-            var hasObjects = HasObjects(table, archiveRoot);
-            Execute(connection, DuckDbArchiveViews.CreateView(table, archiveRoot, hasObjects));
-        }
-
+        using var connection = OpenWithViews(archiveRoot, tables);
         using var command = connection.CreateCommand();
         command.CommandText = duckSql;
         using var reader = command.ExecuteReader();
@@ -54,18 +47,39 @@ internal static class DuckDbQueryRunner
         return new QueryResult(columns, rows, truncated);
     }
 
+    /// <summary>An in-memory DuckDB with one view per Athena table over <paramref name="archiveRoot"/>.</summary>
+    public static DuckDBConnection OpenWithViews(string archiveRoot, IReadOnlyList<AthenaTableDefinition> tables)
+    {
+        var connection = new DuckDBConnection("Data Source=:memory:");
+        try
+        {
+            connection.Open();
+            foreach (var table in tables)
+            {
+                Execute(connection, DuckDbArchiveViews.CreateView(table, archiveRoot, HasObjects(table, archiveRoot)));
+            }
+
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public static void Execute(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     /// <summary>Whether any object exists under the table's key prefix in the local copy.</summary>
     private static bool HasObjects(AthenaTableDefinition table, string archiveRoot)
     {
         var prefix = Path.Combine(archiveRoot, table.KeyPrefix);
         return Directory.Exists(prefix) && Directory.EnumerateFiles(prefix, "*", SearchOption.AllDirectories).Any();
-    }
-
-    private static void Execute(DuckDBConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     /// <summary>Text for one cell: numbers invariant, timestamps as Athena prints them, nested values as JSON.</summary>

@@ -35,9 +35,10 @@ internal static class QueryCommand
         var database = new Option<string?>("--database") { Description = "Glue database (--target athena)", DefaultValueFactory = _ => "xray_pipeline" };
         var outputLocation = new Option<string?>("--output-location") { Description = "s3:// prefix for Athena results (--target athena)" };
         var athenaDir = new Option<string?>("--athena-dir") { Description = "The athena/ directory (default: found above the working directory)" };
+        var parquet = new Option<bool>("--parquet") { Description = "Locally, read segments from its Parquet compaction (segments_parquet)" };
 
         var command = new Command("query", "Run Athena SQL over the trace archive: locally with DuckDB, or on Athena");
-        foreach (var option in new Option[] { named, parameters, list, format, maxRows, target, dataDir, bucket, endpoint, region, from, to, workGroup, database, outputLocation, athenaDir })
+        foreach (var option in new Option[] { named, parameters, list, format, maxRows, target, dataDir, bucket, endpoint, region, from, to, workGroup, database, outputLocation, athenaDir, parquet })
         {
             command.Add(option);
         }
@@ -62,7 +63,8 @@ internal static class QueryCommand
                 parse.GetValue(workGroup),
                 parse.GetValue(database),
                 parse.GetValue(outputLocation),
-                parse.GetValue(athenaDir));
+                parse.GetValue(athenaDir),
+                parse.GetValue(parquet));
             return await new QueryHandler(context, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)
                 .RunAsync(invocation, cancellationToken).ConfigureAwait(false);
         });
@@ -93,7 +95,8 @@ internal sealed record QueryInvocation(
     string? WorkGroup,
     string? Database,
     string? OutputLocation,
-    string? AthenaDir);
+    string? AthenaDir,
+    bool Parquet = false);
 
 /// <summary>Carries out one <c>pipeline query</c> invocation; exit code 0 on success, 1 on a user error.</summary>
 internal sealed class QueryHandler
@@ -192,7 +195,7 @@ internal sealed class QueryHandler
     private async Task<QueryResult> RunLocallyAsync(
         QueryInvocation invocation, AthenaSqlFiles files, string athenaSql, IReadOnlyDictionary<string, string> resolved, DateOnly today, CancellationToken cancellationToken)
     {
-        var tables = files.Tables();
+        var tables = invocation.Parquet ? ReadSegmentsFromParquet(files.Tables()) : files.Tables();
         var (settings, stackBucket) = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
         var bucket = invocation.Bucket ?? (invocation.DataDir is null ? stackBucket : null);
         if (invocation.DataDir is not null || bucket is null)
@@ -235,6 +238,13 @@ internal sealed class QueryHandler
         var scanned = outcome.DataScannedInBytes is { } b ? b.ToString(CultureInfo.InvariantCulture) + " bytes scanned" : "bytes scanned unknown";
         await _error.WriteLineAsync($"pipeline query: Athena {outcome.QueryExecutionId}, {scanned}").ConfigureAwait(false);
         return new QueryResult(outcome.Columns, outcome.Rows, outcome.Truncated);
+    }
+
+    /// <summary>The table list with <c>segments</c> served by <c>segments_parquet</c>'s objects.</summary>
+    internal static IReadOnlyList<AthenaTableDefinition> ReadSegmentsFromParquet(IReadOnlyList<AthenaTableDefinition> tables)
+    {
+        var parquet = tables.Single(t => t.Name == ParquetCompactor.TargetTable);
+        return tables.Where(t => t.Name != ParquetCompactor.SourceTable).Append(parquet with { Name = ParquetCompactor.SourceTable }).ToList();
     }
 
     private static DateOnly Day(string? text, DateOnly fallback, string what)

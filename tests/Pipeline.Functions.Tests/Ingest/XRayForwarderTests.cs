@@ -1,0 +1,60 @@
+using Pipeline.Aws.XRay;
+using Pipeline.Functions.Ingest;
+
+namespace Pipeline.Functions.Tests.Ingest;
+
+public sealed class XRayForwarderTests
+{
+    private static readonly ForwardDocument[] Documents = [.. Enumerable.Range(0, 3).Select(i => new ForwardDocument($"id{i}", $"{{\"id\":\"id{i}\"}}"))];
+
+    [Fact]
+    public async Task Forwarder_UnprocessedWithUnknownId_ResendsTheWholeChunk()
+    {
+        var xray = new ScriptedXRay([new UnprocessedTraceSegment("not-ours", "X", "?")], []);
+
+        var result = await new XRayForwarder(xray, TimeProvider.System, retryRounds: 2, TimeSpan.Zero).SendAsync(Documents, () => true, TestContext.Current.CancellationToken);
+
+        xray.Calls.Should().HaveCount(2);
+        xray.Calls[1].Should().Equal(Documents.Select(d => d.Document));
+        result.Refused.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Forwarder_AlwaysRefused_BoundedRoundsThenReturnedInInputOrder()
+    {
+        UnprocessedTraceSegment[] refuse = [new("id2", "X", "?"), new("id0", "X", "?")];
+        var xray = new ScriptedXRay(refuse, refuse, refuse, refuse, refuse);
+
+        var result = await new XRayForwarder(xray, TimeProvider.System, retryRounds: 2, TimeSpan.Zero).SendAsync(Documents, () => true, TestContext.Current.CancellationToken);
+
+        xray.Calls.Should().HaveCount(3);
+        result.Refused.Select(d => d.Id).Should().Equal("id0", "id2");
+        result.Outage.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Forwarder_MayNotCall_NothingSentEverythingReturned()
+    {
+        var xray = new ScriptedXRay();
+
+        var result = await new XRayForwarder(xray, TimeProvider.System, retryRounds: 2, TimeSpan.Zero).SendAsync(Documents, () => false, TestContext.Current.CancellationToken);
+
+        xray.Calls.Should().BeEmpty();
+        result.Refused.Should().Equal(Documents);
+    }
+
+    private sealed class ScriptedXRay(params UnprocessedTraceSegment[][] answers) : IXRayClient
+    {
+        public List<IReadOnlyList<string>> Calls { get; } = [];
+
+        public Task<IReadOnlyList<UnprocessedTraceSegment>> PutTraceSegmentsAsync(IReadOnlyList<string> segmentDocuments, CancellationToken cancellationToken = default)
+        {
+            Calls.Add(segmentDocuments);
+            return Task.FromResult<IReadOnlyList<UnprocessedTraceSegment>>(Calls.Count <= answers.Length ? answers[Calls.Count - 1] : []);
+        }
+
+        public Task<SamplingRulesPage> GetSamplingRulesAsync(string? nextToken = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<SamplingTargetsResult> GetSamplingTargetsAsync(IReadOnlyList<SamplingStatistics> statistics, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    }
+}

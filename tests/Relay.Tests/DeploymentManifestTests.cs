@@ -1,0 +1,80 @@
+using Pipeline.Testing;
+using Relay.Config;
+using YamlDotNet.RepresentationModel;
+
+namespace Relay.Tests;
+
+/// <summary>The shipped k8s and systemd files agree with what the relay accepts.</summary>
+public sealed class DeploymentManifestTests
+{
+    private static readonly string Deploy = Path.Combine(RepoPaths.Root, "daemon-relay");
+
+    private static List<YamlMappingNode> Documents(string file)
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(Deploy, file))));
+        return [.. yaml.Documents.Select(d => (YamlMappingNode)d.RootNode)];
+    }
+
+    private static YamlNode At(YamlNode node, params object[] path)
+    {
+        foreach (var step in path)
+        {
+            node = step is int index ? ((YamlSequenceNode)node)[index] : ((YamlMappingNode)node)[new YamlScalarNode((string)step)];
+        }
+
+        return node;
+    }
+
+    [Fact]
+    public void ConfigMap_CfgYaml_IsAcceptedByTheRelay()
+    {
+        var configMap = Documents("k8s/configmap.yaml").Single();
+        var cfg = ((YamlScalarNode)At(configMap, "data", "cfg.yaml")).Value!;
+        var path = Path.Combine(Path.GetTempPath(), $"relay-cm-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, cfg);
+        try
+        {
+            var options = OptionsParser.Parse(["-c", path, "--allow-non-loopback"], new DictionaryEnvironment(new Dictionary<string, string>())).Options!;
+
+            options.UdpEndpoint.Port.Should().Be(2000);
+            options.TcpEndpoint.Port.Should().Be(2000);
+            options.SpoolDir.Should().Be("/var/lib/xray-relay/spool");
+            options.DrainTimeout.Should().BeLessThan(TimeSpan.FromSeconds(30), "the drain must finish within terminationGracePeriodSeconds");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void DaemonSet_HasHostPortsLivenessIrsaAndLimits()
+    {
+        var documents = Documents("k8s/daemonset.yaml");
+        var daemonSet = documents.Single(d => ((YamlScalarNode)d["kind"]).Value == "DaemonSet");
+        var serviceAccount = documents.Single(d => ((YamlScalarNode)d["kind"]).Value == "ServiceAccount");
+        var container = At(daemonSet, "spec", "template", "spec", "containers", 0);
+
+        var ports = ((YamlSequenceNode)At(container, "ports")).Cast<YamlMappingNode>()
+            .Where(p => p.Children.ContainsKey(new YamlScalarNode("hostPort")))
+            .Select(p => (((YamlScalarNode)p["hostPort"]).Value, ((YamlScalarNode)p["protocol"]).Value)).ToList();
+        ports.Should().BeEquivalentTo([("2000", "UDP"), ("2000", "TCP")]);
+        ((YamlScalarNode)At(container, "livenessProbe", "httpGet", "path")).Value.Should().Be("/healthz");
+        ((YamlMappingNode)At(container, "resources", "limits")).Children.Should().ContainKey(new YamlScalarNode("memory"));
+        ((YamlMappingNode)At(serviceAccount, "metadata", "annotations")).Children.Should().ContainKey(new YamlScalarNode("eks.amazonaws.com/role-arn"));
+        ((YamlSequenceNode)At(container, "args")).Select(a => ((YamlScalarNode)a).Value).Should().Contain("--allow-non-loopback");
+        var grace = int.Parse(((YamlScalarNode)At(daemonSet, "spec", "template", "spec", "terminationGracePeriodSeconds")).Value!, System.Globalization.CultureInfo.InvariantCulture);
+        grace.Should().BeGreaterThan(20);
+    }
+
+    [Fact]
+    public void SystemdUnit_RunsTheRelayWithItsConfigAndDoesNotRestartOnConfigErrors()
+    {
+        var unit = File.ReadAllText(Path.Combine(Deploy, "systemd", "xray-relay.service"));
+
+        unit.Should().Contain("ExecStart=/usr/local/bin/xray-relay -c /etc/xray-relay/cfg.yaml")
+            .And.Contain("RestartPreventExitStatus=2")
+            .And.Contain("KillSignal=SIGTERM");
+    }
+}
