@@ -8,7 +8,8 @@
 -- levels deep; a call nested inside a call is not counted). Its callee is the segment whose
 -- parent_id is the call's id, else the node inferred from the call (AWS table/queue/service,
 -- SQL url without credentials, HTTP host). A segment no call in the window reaches is called
--- by the client. Edge statistics are the caller's view (the call subsegment).
+-- by the client; a segment whose parent is Lambda's own segment (origin AWS::Lambda) is called
+-- by it. Edge statistics are the caller's view (the call subsegment, or Lambda's segment).
 -- The regular expressions match functions/Pipeline.Core/Graph/CallTargets.cs: change both.
 -- param: dt_from date = today
 -- param: dt_to date = today
@@ -92,10 +93,17 @@ edges AS (
   FROM calls c
   LEFT JOIN services ch ON ch.trace_id = c.trace_id AND ch.parent_id = c.id
   UNION ALL
+  -- Lambda's own segment (origin AWS::Lambda) is the parent of the function's segment.
+  SELECT p.name, p.type, 'service', ch.name, ch.type, 'service', p.seconds, p.outcome
+  FROM services p
+  JOIN services ch ON ch.trace_id = p.trace_id AND ch.parent_id = p.id
+  WHERE p.type = 'AWS::Lambda'
+  UNION ALL
   SELECT 'client', 'client', 'client', s.name, s.type, 'service', s.seconds, s.outcome
   FROM services s
   LEFT JOIN calls c ON c.trace_id = s.trace_id AND c.id = s.parent_id
-  WHERE c.id IS NULL
+  LEFT JOIN services lp ON lp.trace_id = s.trace_id AND lp.id = s.parent_id AND lp.type = 'AWS::Lambda'
+  WHERE c.id IS NULL AND lp.id IS NULL
 )
 SELECT 'edge' AS row_kind, caller, caller_type, caller_kind, callee, callee_type, callee_kind,
        count(*) AS requests,

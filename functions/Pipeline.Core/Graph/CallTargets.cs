@@ -32,6 +32,11 @@ public static partial class CallTargets
 
     public const string RemoteNamespace = "remote";
 
+    /// <summary>Origin of the segment Lambda records for an invocation; the function's segment is its child. Source: X-Ray developer guide, "AWS Lambda and AWS X-Ray".</summary>
+    public const string LambdaServiceOrigin = "AWS::Lambda";
+
+    public static ReadOnlySpan<byte> LambdaServiceOriginUtf8 => "AWS::Lambda"u8;
+
     /// <summary>AWS services whose calls can continue as a traced segment (the callee's parent id is the call).</summary>
     private static readonly HashSet<string> AwsServicesWithTracedCallees = new(StringComparer.Ordinal) { "Lambda", "StepFunctions", "SFN", "ApiGateway" };
 

@@ -33,6 +33,9 @@ public sealed record GraphDocument
 
     public long Calls { get; init; }
 
+    /// <summary>Most pending joins the streaming builder held at once (the memory bound in use; 0 for SQL).</summary>
+    public long PeakPendingJoins { get; init; }
+
     /// <summary>Skipped items by <see cref="GraphSkipReason"/> name (non-zero only).</summary>
     public IReadOnlyDictionary<string, long> Skipped { get; init; } = new Dictionary<string, long>();
 }

@@ -130,7 +130,8 @@ public static class GraphSvg
             var x2 = to.X;
             var mid = (x1 + x2) / 2;
             path = string.Create(CultureInfo.InvariantCulture, $"M {F(x1)} {F(y1)} C {F(mid)} {F(y1)} {F(mid)} {F(y2)} {F(x2)} {F(y2)}");
-            (lx, ly) = (mid, ((y1 + y2) / 2) - 6);
+            // Near the callee, where the curve runs flat: fan-out labels then sit in distinct rows.
+            (lx, ly) = (x2 - ((ColumnWidth - NodeWidth) / 2.0), y2 - 6);
         }
         else
         {

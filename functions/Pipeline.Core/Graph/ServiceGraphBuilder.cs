@@ -7,8 +7,8 @@ namespace Pipeline.Core.Graph;
 /// <summary>Bounds of one <see cref="ServiceGraphBuilder"/>.</summary>
 /// <param name="MaxPendingJoins">Entries the pending-join maps may hold together (calls waiting
 /// for their callee segment, callee segments waiting for their call, independent subsegments
-/// waiting for their owner). An entry costs about 80 bytes, so the default 1,000,000 is ≈ 80 MB
-/// at worst.</param>
+/// waiting for their owner). An entry costs about 56 bytes (×2 while the map grows), so the
+/// default 1,000,000 is ≈ 56–112 MB at worst.</param>
 /// <param name="MaxNodes">Distinct nodes (services and inferred); each edge between them costs ≈ 0.5–8 KB (latency buckets).</param>
 public sealed record GraphBuilderOptions(int MaxPendingJoins = 1_000_000, int MaxNodes = 10_000)
 {
@@ -28,6 +28,8 @@ public sealed record GraphBuilderOptions(int MaxPendingJoins = 1_000_000, int Ma
 /// called by the client. So the maps hold at most the untraced HTTP calls of the window plus the
 /// joins in flight, and never more than <see cref="GraphBuilderOptions.MaxPendingJoins"/> entries
 /// (past that, a call is resolved at once to its inferred node and counted as an overflow).</para>
+/// <para>A segment with origin AWS::Lambda (Lambda's service segment) is also a call: the
+/// function's segment names it as parent.</para>
 /// <para>Edge statistics are the caller's view (the call subsegment's duration and status); a
 /// client edge is the root segment's. A document belongs to the window by its start time.</para>
 /// </summary>
@@ -41,7 +43,7 @@ public sealed class ServiceGraphBuilder
     private readonly Dictionary<(int From, int To), EdgeStatistics> _edges = [];
     private readonly Dictionary<CallKey, PendingCall> _pendingCalls = [];
     private readonly Dictionary<CallKey, PendingChild> _pendingChildren = [];
-    private readonly Dictionary<CallKey, List<PendingCall>> _pendingOwners = [];
+    private readonly Dictionary<CallKey, List<(CallKey Key, PendingCall Call)>> _pendingOwners = [];
     private long _pendingOwnerCalls;
     private bool[] _isCall = new bool[16];
 
@@ -135,6 +137,14 @@ public sealed class ServiceGraphBuilder
             ArriveChild(new CallKey(traceHi, traceLo, parentId), new PendingChild(service, seconds, outcome));
         }
 
+        // Lambda's own segment (origin AWS::Lambda) is the parent of the function's segment
+        // (AWS::Lambda::Function): a segment-to-segment call, joined like a subsegment call.
+        if (segment.TextEquals(root.Origin, CallTargets.LambdaServiceOriginUtf8) && TryId(segment.GetUtf8(root.Id), out var rootId))
+        {
+            Counters.Calls++;
+            ArriveCall(new CallKey(traceHi, traceLo, rootId), new PendingCall(seconds, service, -1, outcome, MayHaveChild: true));
+        }
+
         // Independent subsegments sent before this segment wait for any entity id of it.
         if (_pendingOwners.Count > 0)
         {
@@ -144,9 +154,9 @@ public sealed class ServiceGraphBuilder
                     && _pendingOwners.Remove(new CallKey(traceHi, traceLo, id), out var waiting))
                 {
                     _pendingOwnerCalls -= waiting.Count;
-                    foreach (var call in waiting)
+                    foreach (var (key, call) in waiting)
                     {
-                        ArriveCall(call.Key, call with { Caller = service });
+                        ArriveCall(key, call with { Caller = service });
                     }
                 }
             }
@@ -165,7 +175,7 @@ public sealed class ServiceGraphBuilder
             return;
         }
 
-        var calls = new List<PendingCall>();
+        var calls = new List<(CallKey Key, PendingCall Call)>();
         CollectCalls(segment, traceHi, traceLo, caller: -1, firstIndex: 0, calls);
         if (calls.Count == 0)
         {
@@ -190,7 +200,7 @@ public sealed class ServiceGraphBuilder
     }
 
     /// <summary>Finds the outermost call subsegments from <paramref name="firstIndex"/> on.</summary>
-    private void CollectCalls(ParsedSegment segment, ulong traceHi, ulong traceLo, int caller, int firstIndex, List<PendingCall>? deferred = null)
+    private void CollectCalls(ParsedSegment segment, ulong traceHi, ulong traceLo, int caller, int firstIndex, List<(CallKey Key, PendingCall Call)>? deferred = null)
     {
         var nodes = segment.Nodes;
         for (var i = firstIndex; i < nodes.Length; i++)
@@ -221,17 +231,25 @@ public sealed class ServiceGraphBuilder
                 continue;
             }
 
+            var key = new CallKey(traceHi, traceLo, id);
+            Counters.Calls++;
+            if (deferred is null && _pendingChildren.Remove(key, out var child))
+            {
+                // The traced callee came first: no need to name the node the call would infer.
+                AddEdge(caller, child.Callee, node.Duration, Outcome(node));
+                continue;
+            }
+
             var target = CallTargets.Infer(segment, node);
             var inferred = Node(target.Name, target.Type, target.Kind);
-            var call = new PendingCall(new CallKey(traceHi, traceLo, id), caller, inferred, target.MayHaveChildSegment, node.Duration, Outcome(node));
-            Counters.Calls++;
+            var call = new PendingCall(node.Duration, caller, inferred, Outcome(node), target.MayHaveChildSegment);
             if (deferred is not null)
             {
-                deferred.Add(call);
+                deferred.Add((key, call));
             }
             else
             {
-                ArriveCall(call.Key, call);
+                ArriveCall(key, call);
             }
         }
     }
@@ -349,7 +367,7 @@ public sealed class ServiceGraphBuilder
     /// </summary>
     public ServiceGraph Build()
     {
-        foreach (var call in _pendingCalls.Values.OrderBy(c => c.Key))
+        foreach (var (_, call) in _pendingCalls.OrderBy(c => c.Key))
         {
             AddInferredEdge(call);
         }
@@ -495,7 +513,8 @@ public sealed class ServiceGraphBuilder
         }
     }
 
-    private readonly record struct PendingCall(CallKey Key, int Caller, int Inferred, bool MayHaveChild, double Seconds, CallOutcome Outcome);
+    /// <summary>24 bytes: with its 24-byte key and the dictionary's 8, an entry is ≈ 56 bytes.</summary>
+    private readonly record struct PendingCall(double Seconds, int Caller, int Inferred, CallOutcome Outcome, bool MayHaveChild);
 
     private readonly record struct PendingChild(int Callee, double Seconds, CallOutcome Outcome);
 

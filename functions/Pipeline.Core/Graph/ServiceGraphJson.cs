@@ -44,6 +44,7 @@ public static class ServiceGraphJson
             Diff = diff,
             Documents = graph.Counters.Documents,
             Calls = graph.Counters.Calls,
+            PeakPendingJoins = graph.Counters.PeakPending,
             Skipped = graph.Counters.NonZero().ToDictionary(r => r.Reason.ToString(), r => r.Count),
         };
     }

@@ -30,22 +30,25 @@ public sealed class ServiceGraphHandler : ILambdaHandler
     }
 
     /// <summary>
-    /// Production factory: options and the S3 store from the environment. The SQL engine runs on
-    /// Athena through <paramref name="athenaFactory"/>; without one, GRAPH_ENGINE=auto streams and
-    /// GRAPH_ENGINE=athena fails init (Pipeline.Aws exposes no Athena client on AwsClients yet).
+    /// Production factory: options, the S3 store and the Athena client (for GRAPH_ENGINE=athena or
+    /// auto) from the environment. <paramref name="athenaFactory"/> replaces the Athena client (tests).
     /// </summary>
     public static ServiceGraphHandler Create(HandlerInitContext init, Func<AwsSettings, Pipeline.Aws.Athena.IAthenaClient>? athenaFactory = null)
     {
         ArgumentNullException.ThrowIfNull(init);
         var options = ServiceGraphOptions.FromEnvironment(init.Environment);
-        if (options.Engine == GraphEngine.Sql && athenaFactory is null)
+        var environment = new EnvironmentAdapter(init.Environment);
+        var settings = AwsSettings.FromEnvironment(environment);
+        var clients = AwsClients.Create(settings, init.Http, init.TimeProvider);
+        IGraphSqlEngine? sql = null;
+        if (options.Engine != GraphEngine.Stream)
         {
-            throw new LambdaInitException(LambdaError.Types.ConfigInvalid, "GRAPH_ENGINE=athena needs an Athena client, and this bootstrap has none; use stream or auto");
+            var athena = athenaFactory is null
+                ? Pipeline.Aws.Athena.AthenaClientFactory.Create(settings, environment, init.Http, init.TimeProvider)
+                : athenaFactory(settings);
+            sql = new AthenaGraphSqlEngine(athena, init.TimeProvider, options);
         }
 
-        var settings = AwsSettings.FromEnvironment(new EnvironmentAdapter(init.Environment));
-        var clients = AwsClients.Create(settings, init.Http, init.TimeProvider);
-        var sql = athenaFactory is null ? null : new AthenaGraphSqlEngine(athenaFactory(settings), init.TimeProvider, options);
         return new ServiceGraphHandler(options, clients.ObjectStore, sql);
     }
 

@@ -94,11 +94,12 @@ public sealed class GraphCommandTests : IClassFixture<GraphTestArchive>
         Nodes(queried).Should().Equal(Nodes(streamed));
         Nodes(streamed).Should().Equal(
             ("api.example.com", "remote", 240L), ("client", "client", 0L), ("db.internal:5432/orders", "Database::SQL", 240L),
-            ("orders", "AWS::DynamoDB::Table", 240L), ("service-a", "AWS::EC2::Instance", 240L), ("service-b", "AWS::ECS::Container", 240L));
+            ("orders", "AWS::DynamoDB::Table", 240L), ("resize", "AWS::Lambda", 48L), ("resize", "AWS::Lambda::Function", 48L),
+            ("service-a", "AWS::EC2::Instance", 240L), ("service-b", "AWS::ECS::Container", 240L));
         var streamEdges = Edges(streamed);
         var sqlEdges = Edges(queried);
         sqlEdges.Keys.Should().BeEquivalentTo(streamEdges.Keys);
-        streamEdges.Should().HaveCount(5);
+        streamEdges.Should().HaveCount(7);
         foreach (var (key, s) in streamEdges)
         {
             var q = sqlEdges[key];
@@ -116,6 +117,8 @@ public sealed class GraphCommandTests : IClassFixture<GraphTestArchive>
         var ab = streamEdges["service-a->service-b"].SummaryStatistics;
         (ab.TotalCount, ab.FaultStatistics.TotalCount).Should().Be((240, 22));
         streamEdges["service-a->orders"].SummaryStatistics.ErrorStatistics.ThrottleCount.Should().Be(35);
+        streamEdges["service-a->resize"].SummaryStatistics.TotalCount.Should().Be(48);
+        streamEdges["resize->resize"].SummaryStatistics.TotalCount.Should().Be(48);
         streamEdges["service-b->api.example.com"].SummaryStatistics.FaultStatistics.TotalCount.Should().Be(27);
     }
 

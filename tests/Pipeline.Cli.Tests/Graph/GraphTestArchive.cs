@@ -9,7 +9,8 @@ namespace Pipeline.Cli.Tests.Graph;
 /// window 12:00–13:00Z on 2026-11-25, shaped like the demo plus the remote kinds: client ->
 /// service-a -> service-b over HTTP (the call nested one level in a handler subsegment),
 /// service-a -> DynamoDB table orders (every 7th throttled), service-b -> api.example.com
-/// (untraced, every 9th 503) and -> a PostgreSQL database; every 11th service-b request faults.
+/// (untraced, every 9th 503) and -> a PostgreSQL database; every 11th service-b request faults;
+/// every 5th trace invokes Lambda: service-a -> resize (AWS::Lambda) -> resize (AWS::Lambda::Function).
 /// One trace lies outside the window. Latencies are pseudo-random (seeded).
 /// </summary>
 public sealed class GraphTestArchive : IDisposable
@@ -67,7 +68,19 @@ public sealed class GraphTestArchive : IDisposable
         var b = SegmentBuilder.Segment("service-b", seed++, at).WithTraceId(trace).WithParentId(callB.Id).WithOrigin("AWS::ECS::Container")
             .WithDuration(TimeSpan.FromMilliseconds(200)).WithHttp("GET", "http://service-b:3001/work", bFault ? 500 : 200)
             .WithSubsegment(api).WithSubsegment(db);
-        return [b.ToJson(), a.ToJson()];
+        if (i % 5 != 0)
+        {
+            return [b.ToJson(), a.ToJson()];
+        }
+
+        // Every 5th trace also invokes a Lambda function: caller -> AWS::Lambda -> AWS::Lambda::Function.
+        var invoke = SegmentBuilder.Embedded("Lambda", seed++, at).WithAws("Invoke").WithDuration(TimeSpan.FromMilliseconds(60 + (random.NextDouble() * 40)));
+        a.WithSubsegment(invoke);
+        var lambda = SegmentBuilder.Segment("resize", seed++, at).WithTraceId(trace).WithParentId(invoke.Id).WithOrigin("AWS::Lambda")
+            .WithDuration(TimeSpan.FromMilliseconds(55));
+        var function = SegmentBuilder.Segment("resize", seed++, at).WithTraceId(trace).WithParentId(lambda.Id).WithOrigin("AWS::Lambda::Function")
+            .WithDuration(TimeSpan.FromMilliseconds(40));
+        return [function.ToJson(), b.ToJson(), a.ToJson(), lambda.ToJson()];
     }
 
     private void Write(string key, IEnumerable<string> lines)

@@ -201,13 +201,35 @@ public sealed class ServiceGraphHandlerTests
     }
 
     [Fact]
-    public void Create_AthenaEngineWithoutAClient_FailsInit()
+    public void Create_AthenaEngine_BuildsTheAthenaClientFromTheFactory()
     {
         using var http = new HttpClient();
-        var init = new Pipeline.Functions.Hosting.HandlerInitContext(
-            new DictionaryEnvironment(new() { ["ARCHIVE_BUCKET"] = "b", ["GRAPH_ENGINE"] = "athena" }), TimeProvider.System, http, NullLogger.Instance);
+        var env = new DictionaryEnvironment(new() { ["ARCHIVE_BUCKET"] = "b", ["GRAPH_ENGINE"] = "auto", ["AWS_ACCESS_KEY_ID"] = "k", ["AWS_SECRET_ACCESS_KEY"] = "s" });
+        var built = 0;
 
-        FluentActions.Invoking(() => ServiceGraphHandler.Create(init)).Should().Throw<LambdaInitException>().WithMessage("*Athena*");
+        var handler = ServiceGraphHandler.Create(new Pipeline.Functions.Hosting.HandlerInitContext(env, TimeProvider.System, http, NullLogger.Instance), _ =>
+        {
+            built++;
+            return new FakeAthena();
+        });
+
+        handler.Should().NotBeNull();
+        built.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task DiffSource_LatestGraphKey_MapsItsDiff()
+    {
+        var store = await ArchiveAsync(faultEvery: 2);
+        await (await new ServiceGraphHandler(Options, store, sql: null).HandleAsync(Event(Hour.AddHours(1)), Context())).DisposeAsync();
+        const string Key = "graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.json";
+
+        var diff = await ServiceGraphDiffSource.Instance.GetDiffAsync(store, Bucket, Key, TestContext.Current.CancellationToken);
+
+        diff!.To.Should().Be(Key);
+        diff.AddedNodes.Should().BeEquivalentTo("client", "service-a", "service-b");
+        diff.AddedEdges.Should().Contain(new Pipeline.Functions.CostReport.GraphEdgeChange("service-a", "service-b"));
+        (await ServiceGraphDiffSource.Instance.GetDiffAsync(store, Bucket, "graphs/none.json", TestContext.Current.CancellationToken)).Should().BeNull();
     }
 
     private sealed class DictionaryEnvironment(Dictionary<string, string> values) : IEnvironmentVariables

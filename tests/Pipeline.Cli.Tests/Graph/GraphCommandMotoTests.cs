@@ -1,0 +1,69 @@
+using System.CommandLine;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Time.Testing;
+using Pipeline.Cli.Graph;
+using Pipeline.Core.Graph;
+using Pipeline.Testing;
+
+namespace Pipeline.Cli.Tests.Graph;
+
+/// <summary>`pipeline graph` against the local stack's archive bucket in moto, found through .pipeline/stack.json.</summary>
+public sealed class GraphCommandMotoTests : IClassFixture<GraphTestArchive>, IClassFixture<MotoFixture>
+{
+    private readonly GraphTestArchive _archive;
+    private readonly MotoFixture _moto;
+
+    public GraphCommandMotoTests(GraphTestArchive archive, MotoFixture moto)
+    {
+        _archive = archive;
+        _moto = moto;
+    }
+
+    [Theory]
+    [InlineData("stream")]
+    [InlineData("sql")]
+    public async Task Graph_StackBucketInMoto_WritesGraphsToS3AndALocalCopy(string engine)
+    {
+        var bucket = MotoFixture.UniqueName("graph-archive");
+        var work = Directory.CreateTempSubdirectory("pipeline-graph-work-");
+        try
+        {
+            using var s3 = new AmazonS3Client(MotoServer.AccessKeyId, MotoServer.SecretAccessKey,
+                new AmazonS3Config { ServiceURL = _moto.Endpoint.ToString(), ForcePathStyle = true, AuthenticationRegion = _moto.Region });
+            await s3.PutBucketAsync(bucket, TestContext.Current.CancellationToken);
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(_archive.Root, "segments"), "*", SearchOption.AllDirectories))
+            {
+                var key = Path.GetRelativePath(_archive.Root, file).Replace(Path.DirectorySeparatorChar, '/');
+                await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = file }, TestContext.Current.CancellationToken);
+            }
+
+            Directory.CreateDirectory(Path.Combine(work.FullName, ".pipeline"));
+            await File.WriteAllTextAsync(Path.Combine(work.FullName, ".pipeline", "stack.json"),
+                $$$"""{"endpoint":"{{{_moto.Endpoint}}}","region":"{{{_moto.Region}}}","buckets":{"archive":"{{{bucket}}}"}}""", TestContext.Current.CancellationToken);
+            var context = new GraphCommandContext(new FakeTimeProvider(GraphTestArchive.WindowEnd), _ => null, work.FullName);
+            var root = new RootCommand("pipeline") { GraphCommand.Create(context) };
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+
+            var code = await root.Parse(["graph", "--engine", engine, "--athena-dir", Path.Combine(RepoPaths.Root, "athena")])
+                .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
+
+            error.ToString().Should().BeEmpty();
+            code.Should().Be(0);
+            const string Key = "graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.json";
+            output.ToString().Should().Contain($"s3://{bucket}/{Key}").And.MatchRegex(@"service-a -> service-b\s+240 ");
+            using var stored = await s3.GetObjectAsync(bucket, Key, TestContext.Current.CancellationToken);
+            using var buffer = new MemoryStream();
+            await stored.ResponseStream.CopyToAsync(buffer, TestContext.Current.CancellationToken);
+            var document = ServiceGraphJson.TryDeserialize(buffer.ToArray())!;
+            document.Engine.Should().Be(engine);
+            document.Services.Select(s => s.Name).Should().Contain(["client", "service-a", "service-b", "orders"]);
+            File.Exists(Path.Combine(work.FullName, ".pipeline", "graphs", "dt=2026-11-25", "20261125T1200Z-20261125T1300Z.svg")).Should().BeTrue();
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+}
