@@ -15,6 +15,7 @@ internal static class PipelineCommand
             StatusCommand.Create(context),
             SendCommand.Create(context),
             QueryCommand.Create(queryContext),
+            CompactCommand.Create(queryContext),
             GraphCommand.Create(graphContext),
             ReportCommand.Create(context),
             DownCommand.Create(context),
