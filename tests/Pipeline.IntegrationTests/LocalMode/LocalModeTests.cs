@@ -91,6 +91,26 @@ public sealed class LocalModeTests
     }
 
     [Fact]
+    public async Task Up_MotoMissing_FailsSayingWhatToInstall_AndLeavesNothingRunning()
+    {
+        var stateDir = Directory.CreateTempSubdirectory("pipeline-up-").FullName;
+        try
+        {
+            var (code, stdout, stderr) = await PipelineUp.RunAsync(
+                ["up", "--moto", "no-such-moto-server", "--udp", $"127.0.0.1:{FreePort.NextUdp()}", "--state-dir", stateDir], PipelineUp.ReadyTimeout);
+
+            code.Should().Be(1);
+            stderr.Should().Contain("moto_server did not start").And.Contain("--moto");
+            stdout.Should().NotContain("pipeline ready");
+            File.Exists(Path.Combine(stateDir, "stack.json")).Should().BeFalse();
+        }
+        finally
+        {
+            Directory.Delete(stateDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task UpDemo_ArchiveHoldsServiceAToServiceBTraces_WithAFault()
     {
         // 60 requests at 20/s; service-b fails a quarter of its calls so a fault is all but certain.

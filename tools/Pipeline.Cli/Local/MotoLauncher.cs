@@ -42,7 +42,10 @@ internal static class MotoLauncher
             }
         }
 
-        throw new InvalidOperationException($"moto_server did not start:{Environment.NewLine}{failure}");
+        var hint = failure.Contains("No such file", StringComparison.Ordinal)
+            ? $"{Environment.NewLine}{executable} is not installed or not on PATH: it comes with moto (pip install 'moto[server]'; tests/setup checks the prerequisites), or pass --moto PATH"
+            : "";
+        throw new InvalidOperationException($"moto_server did not start:{Environment.NewLine}{failure}{hint}");
     }
 
     private static async Task<bool> WaitUntilAnswersAsync(ChildProcess child, Uri endpoint, HttpClient http, CancellationToken cancellationToken)
