@@ -97,9 +97,9 @@ public sealed class LocalModeTests
         try
         {
             var (code, stdout, stderr) = await PipelineUp.RunAsync(
-                ["up", "--moto", "no-such-moto-server", "--udp", $"127.0.0.1:{FreePort.NextUdp()}", "--state-dir", stateDir], PipelineUp.ReadyTimeout);
+                ["up", "--moto", "no-such-moto-server", "--udp", $"127.0.0.1:{FreePort.NextUdp()}", "--tcp", "127.0.0.1:0", "--state-dir", stateDir], PipelineUp.ReadyTimeout);
 
-            code.Should().Be(1);
+            code.Should().Be(1, stderr);
             stderr.Should().Contain("moto_server did not start").And.Contain("--moto");
             stdout.Should().NotContain("pipeline ready");
             File.Exists(Path.Combine(stateDir, "stack.json")).Should().BeFalse();

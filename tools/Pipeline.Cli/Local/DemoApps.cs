@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 
 namespace Pipeline.Cli.Local;
 
@@ -57,7 +55,7 @@ internal sealed class DemoApps : IAsyncDisposable
     }
 
     public static async Task<DemoApps> StartAsync(
-        string directory, StackFile stack, int requests, int requestsPerSecond, StatePaths paths, HttpClient http, CancellationToken cancellationToken)
+        string directory, StackFile stack, int requests, int requestsPerSecond, StatePaths paths, CancellationToken cancellationToken)
     {
         var demo = new DemoApps(directory);
         try
@@ -83,10 +81,13 @@ internal sealed class DemoApps : IAsyncDisposable
                 ["DEMO_REQUESTS"] = requests.ToString(CultureInfo.InvariantCulture),
                 ["DEMO_RPS"] = requestsPerSecond.ToString(CultureInfo.InvariantCulture),
             };
-            demo.Add(ChildProcess.Start("service-b", "node", ["service-b.js"], environment, directory, paths.Log("service-b")));
-            demo.Add(ChildProcess.Start("service-a", "node", ["service-a.js"], environment, directory, paths.Log("service-a")));
-            await WaitHealthyAsync(demo, demo.ServiceB, http, cancellationToken).ConfigureAwait(false);
-            await WaitHealthyAsync(demo, demo.ServiceA, http, cancellationToken).ConfigureAwait(false);
+            // Ready = the service printed that it listens: probing /health would add traces to the demo's map.
+            var listeningB = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var listeningA = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            demo.Add(ChildProcess.Start("service-b", "node", ["service-b.js"], environment, directory, paths.Log("service-b"), OnListening(listeningB)));
+            demo.Add(ChildProcess.Start("service-a", "node", ["service-a.js"], environment, directory, paths.Log("service-a"), OnListening(listeningA)));
+            await WaitListeningAsync(demo, listeningB.Task, demo.ServiceB, cancellationToken).ConfigureAwait(false);
+            await WaitListeningAsync(demo, listeningA.Task, demo.ServiceA, cancellationToken).ConfigureAwait(false);
             demo.Traffic = ChildProcess.Start("traffic", "node", ["traffic.js"], environment, directory, paths.Log("traffic"), line => demo.TrafficSummary = line);
             demo.Add(demo.Traffic);
             return demo;
@@ -111,32 +112,29 @@ internal sealed class DemoApps : IAsyncDisposable
 
     private void Add(ChildProcess process) => _processes.Add(process);
 
-    private static async Task WaitHealthyAsync(DemoApps demo, Uri service, HttpClient http, CancellationToken cancellationToken)
+    private static Action<string> OnListening(TaskCompletionSource listening) => line =>
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < StartTimeout)
+        if (line.Contains(" listening on ", StringComparison.Ordinal))
         {
-            if (demo._processes.Find(p => p.HasExited) is { } dead)
-            {
-                throw new InvalidOperationException($"demo {dead.Name} exited with code {await dead.Exited.ConfigureAwait(false)}:{Environment.NewLine}{dead.Tail}");
-            }
+            listening.TrySetResult();
+        }
+    };
 
-            try
-            {
-                using var response = await http.GetAsync(new Uri(service, "/health"), cancellationToken).ConfigureAwait(false);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+    private static async Task WaitListeningAsync(DemoApps demo, Task listening, Uri service, CancellationToken cancellationToken)
+    {
+        var exited = Task.WhenAny(demo._processes.Select(p => p.Exited));
+        var first = await Task.WhenAny(listening, exited, Task.Delay(StartTimeout, cancellationToken)).ConfigureAwait(false);
+        if (first == listening)
+        {
+            return;
         }
 
-        throw new InvalidOperationException($"demo service {service} did not answer /health within {StartTimeout.TotalSeconds} s");
+        cancellationToken.ThrowIfCancellationRequested();
+        if (demo._processes.Find(p => p.HasExited) is { } dead)
+        {
+            throw new InvalidOperationException($"demo {dead.Name} exited with code {await dead.Exited.ConfigureAwait(false)}:{Environment.NewLine}{dead.Tail}");
+        }
+
+        throw new InvalidOperationException($"demo service {service} did not start listening within {StartTimeout.TotalSeconds} s");
     }
 }

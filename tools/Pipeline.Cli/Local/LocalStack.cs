@@ -225,8 +225,8 @@ internal sealed class LocalStack : IAsyncDisposable
 
         _demo = await _console.StepAsync(
             "starting service-a and service-b",
-            () => DemoApps.StartAsync(directory, stack, _options.DemoRequests, _options.DemoRps, _options.Paths, _http, cancellationToken),
-            d => $"demo: service-a {d.ServiceA} -> service-b {d.ServiceB}, traffic {_options.DemoRequests} requests at {_options.DemoRps}/s").ConfigureAwait(false);
+            () => DemoApps.StartAsync(directory, stack, _options.DemoRequests, _options.DemoRps, _options.Paths, cancellationToken),
+            d => $"demo: service-a {d.ServiceA!.ToString().TrimEnd('/')} -> service-b {d.ServiceB!.ToString().TrimEnd('/')}, traffic {_options.DemoRequests} requests at {_options.DemoRps}/s").ConfigureAwait(false);
         Stack = stack with { Pids = stack.Pids with { Demo = _demo.Pids } };
         Stack.Write(_options.Paths.StackFile);
         if (Graph is not null && _demo.Traffic is { } traffic)
