@@ -10,6 +10,11 @@ if (process.env.DEMO_XRAY_PLUGINS === '1') {
   AWSXRay.config([AWSXRay.plugins.EC2Plugin, AWSXRay.plugins.ECSPlugin]);
 }
 AWSXRay.setContextMissingStrategy('LOG_ERROR');
+// The relay answers the SDK's sampling calls with one rule that records every request (the
+// pipeline archives everything and samples for X-Ray itself). Until the SDK's first rule poll
+// succeeds, or if it cannot use the rule, it falls back to its local rules, by default 1 request/s
+// + 5 %, which would starve the archive; so the local fallback records everything too.
+AWSXRay.middleware.setSamplingRules({ version: 2, rules: [], default: { fixed_target: 1, rate: 1.0 } });
 if (process.env.DEMO_DYNAMIC_NAMING) {
   AWSXRay.middleware.enableDynamicNaming(process.env.DEMO_DYNAMIC_NAMING);
 }

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Net;
+using Pipeline.Cli.Local;
+
+namespace Pipeline.Cli.Commands;
+
+/// <summary>Options shared by the local-mode commands, and parsers for addresses and durations.</summary>
+internal static class CommandOptions
+{
+    public static Option<string?> StateDir() => new("--state-dir")
+    {
+        Description = "Local-mode state (stack.json, logs, archive mirror); default $PIPELINE_STATE_DIR or .pipeline/ at the repository root",
+    };
+
+    public static Option<IPEndPoint> Endpoint(string name, string description, string defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => IPEndPoint.Parse(defaultValue),
+        CustomParser = ParseEndpoint,
+        HelpName = "host:port",
+    };
+
+    /// <summary>A duration flag (500ms, 30s, 5m, 1h): text on the command line and in help, checked at parse time.</summary>
+    public static Option<string> Duration(string name, string description, TimeSpan defaultValue)
+    {
+        var option = new Option<string>(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => Durations.Format(defaultValue),
+            HelpName = "duration",
+        };
+        option.Validators.Add(result =>
+        {
+            if (!Durations.TryParse(result.GetValueOrDefault<string>() ?? "", out _))
+            {
+                result.AddError($"{name}: '{result.GetValueOrDefault<string>()}' is not a duration: use e.g. 500ms, 30s, 5m or 1h");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>An integer flag with bounds checked at parse time.</summary>
+    public static Option<int> Bounded(string name, string description, int defaultValue, int min, int max)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is var value && (value < min || value > max))
+            {
+                result.AddError($"{name} must be between {min} and {max}");
+            }
+        });
+        return option;
+    }
+
+    public static TimeSpan GetDuration(this ParseResult parse, Option<string> option) =>
+        Durations.TryParse(parse.GetValue(option) ?? "", out var value) ? value : throw new InvalidOperationException($"{option.Name} was not validated");
+
+    public static IPEndPoint ParseEndpoint(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal))
+        {
+            return endpoint;
+        }
+
+        result.AddError($"'{text}' is not an address: use host:port, e.g. 127.0.0.1:2000");
+        return new IPEndPoint(IPAddress.Loopback, 0);
+    }
+
+}

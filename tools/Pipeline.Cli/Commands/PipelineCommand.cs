@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Pipeline.Cli.Graph;
+using Pipeline.Cli.Query;
+
+namespace Pipeline.Cli.Commands;
+
+/// <summary>The root command: every subcommand, wired to its context.</summary>
+internal static class PipelineCommand
+{
+    public static RootCommand Create(CliContext context, QueryCommandContext queryContext, GraphCommandContext graphContext)
+    {
+        var root = new RootCommand("pipeline: run the X-Ray trace pipeline locally (moto) and query its archive.\nStart with: ./pipeline up --demo")
+        {
+            UpCommand.Create(context),
+            StatusCommand.Create(context),
+            SendCommand.Create(context),
+            QueryCommand.Create(queryContext),
+            CompactCommand.Create(queryContext),
+            GraphCommand.Create(graphContext),
+            ReportCommand.Create(context),
+            DownCommand.Create(context),
+        };
+        return root;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Pipeline.Cli.Local;
+
+/// <summary>
+/// <c>.pipeline/stack.json</c>: what <c>pipeline up</c> is running, for the other commands
+/// (status, send, report, down, query) and for people. Written once the stack is ready, removed
+/// when <c>up</c> exits cleanly (so <c>pipeline query</c> then reads the on-disk archive).
+/// </summary>
+internal sealed record StackFile
+{
+    public required string Endpoint { get; init; }
+
+    public required string Region { get; init; }
+
+    public required string Stream { get; init; }
+
+    public required string StreamArn { get; init; }
+
+    public required StackBuckets Buckets { get; init; }
+
+    public required string Table { get; init; }
+
+    public required string SesIdentity { get; init; }
+
+    public required StackRelay Relay { get; init; }
+
+    /// <summary>The relay's Prometheus endpoint, e.g. http://127.0.0.1:41234/metrics.</summary>
+    public required string MetricsUrl { get; init; }
+
+    public required StackPids Pids { get; init; }
+
+    /// <summary>The archive mirror on disk (<c>--data-dir</c>), or null.</summary>
+    public string? DataDir { get; init; }
+
+    public required string LogDir { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public bool Demo { get; init; }
+
+    public static StackFile? TryRead(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), StackJsonContext.Default.StackFile);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes through a temporary file and a rename so readers never see half a file.</summary>
+    public void Write(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(this, StackJsonContext.Default.StackFile));
+        File.Move(temp, path, overwrite: true);
+    }
+}
+
+internal sealed record StackBuckets(string Archive, string? Demo);
+
+/// <param name="Udp">Where SDKs send segments (host:port).</param>
+/// <param name="Tcp">The SDKs' sampling endpoint (host:port).</param>
+/// <param name="DaemonAddress">The AWS_XRAY_DAEMON_ADDRESS value for an SDK.</param>
+internal sealed record StackRelay(string Udp, string Tcp, string DaemonAddress);
+
+/// <summary>Process ids: <c>Up</c> is the <c>pipeline up</c> process that <c>down</c> signals.</summary>
+internal sealed record StackPids
+{
+    public required int Up { get; init; }
+
+    public required int Moto { get; init; }
+
+    public required int Relay { get; init; }
+
+    /// <summary>Demo processes (service-a, service-b, traffic) by name.</summary>
+    public IReadOnlyDictionary<string, int> Demo { get; init; } = new Dictionary<string, int>();
+
+    [JsonIgnore]
+    public IEnumerable<int> All => [Up, Moto, Relay, .. Demo.Values];
+}
+
+/// <summary>Counters <c>pipeline up</c> refreshes in <c>.pipeline/counters.json</c> for <c>pipeline status</c>.</summary>
+internal sealed record CounterFile(DateTimeOffset UpdatedAt, IReadOnlyDictionary<string, long> Counters, IReadOnlyList<string> GraphEdges);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(StackFile))]
+[JsonSerializable(typeof(CounterFile))]
+internal sealed partial class StackJsonContext : JsonSerializerContext;
+
+/// <summary>Plain JSON values, reflection-free.</summary>
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;
