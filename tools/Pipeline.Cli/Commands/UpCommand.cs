@@ -179,7 +179,7 @@ internal static class UpCommand
             ("relay metrics", stack.MetricsUrl),
             ("state", paths.StackFile),
             ("logs", stack.LogDir),
-            ("try", "./pipeline send | ./pipeline status | ./pipeline query --named trace-summary"),
+            ("try", "./pipeline send | ./pipeline status | ./pipeline query --named service-edges | ./pipeline graph"),
         ]);
     }
 
