@@ -65,6 +65,14 @@ public static class SegmentParser
             return Reject(SegmentRejectReason.InvalidJson, "$");
         }
 
+        // Nor does it check \uXXXX escapes for surrogate pairing; a lone surrogate cannot become
+        // text (reading the field would throw), so such a document is not valid JSON text for us.
+        var loneSurrogate = LoneSurrogateEscapeOffset(span);
+        if (loneSurrogate >= 0)
+        {
+            return Reject(SegmentRejectReason.InvalidJson, "$", loneSurrogate);
+        }
+
         var nodes = t_nodes ??= new List<SegmentNode>(16);
         var regions = t_regions ??= new List<RedactionRegion>(8);
         nodes.Clear();
@@ -257,6 +265,86 @@ public static class SegmentParser
         state.Nodes[index] = node;
         return SegmentRejection.None;
     }
+
+    /// <summary>
+    /// The offset of the first <c>\uD800</c>-<c>\uDFFF</c> escape that is not part of a high+low
+    /// surrogate pair, or -1. Backslashes only occur inside strings in JSON, so walking escape by
+    /// escape (a backslash and the character after it) stays in step with the string contents.
+    /// </summary>
+    internal static long LoneSurrogateEscapeOffset(ReadOnlySpan<byte> json)
+    {
+        var offset = 0;
+        while (true)
+        {
+            var next = json[offset..].IndexOf((byte)'\\');
+            if (next < 0)
+            {
+                return -1;
+            }
+
+            var at = offset + next;
+            if (at + 1 >= json.Length)
+            {
+                return -1;
+            }
+
+            if (json[at + 1] != (byte)'u' || !TryHex4(json, at + 2, out var unit))
+            {
+                offset = at + 2;
+                continue;
+            }
+
+            if (unit is >= 0xDC00 and <= 0xDFFF)
+            {
+                return at;
+            }
+
+            if (unit is >= 0xD800 and <= 0xDBFF)
+            {
+                var low = at + 6;
+                if (low + 1 >= json.Length || json[low] != (byte)'\\' || json[low + 1] != (byte)'u'
+                    || !TryHex4(json, low + 2, out var lowUnit) || lowUnit is < 0xDC00 or > 0xDFFF)
+                {
+                    return at;
+                }
+
+                offset = low + 6;
+                continue;
+            }
+
+            offset = at + 6;
+        }
+    }
+
+    private static bool TryHex4(ReadOnlySpan<byte> json, int start, out int value)
+    {
+        value = 0;
+        if (start + 4 > json.Length)
+        {
+            return false;
+        }
+
+        for (var i = start; i < start + 4; i++)
+        {
+            var digit = HexDigitValue(json[i]);
+            if (digit < 0)
+            {
+                return false;
+            }
+
+            value = (value << 4) | digit;
+        }
+
+        return true;
+    }
+
+    private static int HexDigitValue(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
 
     /// <summary>
     /// The current property name, unescaped into <paramref name="buffer"/> only when the JSON escaped

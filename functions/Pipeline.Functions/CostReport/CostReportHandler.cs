@@ -1,3 +1,4 @@
+using Pipeline.Functions.ServiceGraph;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
@@ -62,7 +63,7 @@ public sealed class CostReportHandler : ILambdaHandler
         _store = store;
         _ses = ses;
         _time = time;
-        _graphDiff = graphDiff ?? NoGraphDiff.Instance;
+        _graphDiff = graphDiff ?? ServiceGraphDiffSource.Instance;
     }
 
     /// <summary>The production factory: binds and checks the configuration, builds the clients, resolves the price table.</summary>
@@ -79,8 +80,7 @@ public sealed class CostReportHandler : ILambdaHandler
             throw new LambdaInitException(LambdaError.Types.ConfigInvalid, e.Message);
         }
 
-        var aws = AwsClients.Create(
-            AwsSettings.FromEnvironment(new LambdaEnvironment(init.Environment)), init.Http, init.TimeProvider);
+        var aws = init.CreateAwsClients();
         var prices = await ResolvePricesAsync(settings, aws.ObjectStore, cancellationToken).ConfigureAwait(false);
         init.Logger.LogInformation(
             "cost-report ready: bucket {Bucket}, {Recipients} recipient(s), price table {PriceTable}",
@@ -298,30 +298,15 @@ public sealed class CostReportHandler : ILambdaHandler
 
         return null;
     }
-
-    /// <summary>Adapts the Lambda host's environment seam to the one AWS settings bind from.</summary>
-    private sealed class LambdaEnvironment(IEnvironmentVariables environment) : IEnvironment
-    {
-        public string? GetVariable(string name) => environment.GetEnvironmentVariable(name);
-    }
 }
 
 /// <summary>
-/// Turns the latest service graph into the report's change list. The graph function's types
-/// are not in the repository yet: until they are, <see cref="NoGraphDiff"/> leaves the section
-/// out and the report names the latest graph key.
+/// Turns the latest service graph into the report's change list (the service-graph function's
+/// <see cref="ServiceGraphDiffSource"/> in production; tests pass their own).
 /// </summary>
 public interface IGraphDiffSource
 {
     Task<ServiceGraphDiff?> GetDiffAsync(IObjectStore store, string bucket, string latestGraphKey, CancellationToken cancellationToken);
-}
-
-public sealed class NoGraphDiff : IGraphDiffSource
-{
-    public static NoGraphDiff Instance { get; } = new();
-
-    public Task<ServiceGraphDiff?> GetDiffAsync(IObjectStore store, string bucket, string latestGraphKey, CancellationToken cancellationToken) =>
-        Task.FromResult<ServiceGraphDiff?>(null);
 }
 
 /// <summary>The handler's response: where the report went (the CLI prints it).</summary>

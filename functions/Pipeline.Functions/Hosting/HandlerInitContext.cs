@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Pipeline.Aws;
+using Pipeline.Aws.Configuration;
 using Pipeline.Lambda;
 
 namespace Pipeline.Functions.Hosting;
@@ -12,4 +14,30 @@ public sealed record HandlerInitContext(
     IEnvironmentVariables Environment,
     TimeProvider TimeProvider,
     HttpClient Http,
-    ILogger Logger);
+    ILogger Logger)
+{
+    /// <summary>The Lambda environment as the seam Pipeline.Aws binds its settings from.</summary>
+    public IEnvironment AwsEnvironment => new AwsEnvironmentView(Environment);
+
+    /// <summary>
+    /// The function's AWS clients (endpoints, region and credentials from the environment), with a
+    /// setting that cannot be used reported as an init error. Owned by the handler, which lives as
+    /// long as the sandbox.
+    /// </summary>
+    public AwsClients CreateAwsClients()
+    {
+        try
+        {
+            return AwsClients.Create(AwsSettings.FromEnvironment(AwsEnvironment), Http, TimeProvider);
+        }
+        catch (AwsConfigurationException ex)
+        {
+            throw new LambdaInitException(LambdaError.Types.ConfigInvalid, ex.Message);
+        }
+    }
+
+    private sealed class AwsEnvironmentView(IEnvironmentVariables environment) : IEnvironment
+    {
+        public string? GetVariable(string name) => environment.GetEnvironmentVariable(name);
+    }
+}

@@ -83,23 +83,9 @@ public sealed class IngestHandler : ILambdaHandler
     {
         ArgumentNullException.ThrowIfNull(init);
         var options = IngestOptions.FromEnvironment(init.Environment);
-        var clients = AwsClientsFor(init);
+        var clients = init.CreateAwsClients();
         var decisions = new DynamoDbTraceDecisionStore(new DynamoDbDecisionTable(clients.DynamoDb, options.DecisionTable!, init.TimeProvider), init.TimeProvider);
         return new IngestHandler(options, clients.ObjectStore, clients.XRay, decisions, init.TimeProvider, new StreamMetricsSink(Console.OpenStandardOutput()));
-    }
-
-    /// <summary>The AWS clients of a function, with an AWS setting that cannot be used reported as an init error.</summary>
-    internal static AwsClients AwsClientsFor(HandlerInitContext init)
-    {
-        try
-        {
-            // Owned by the handler, which lives as long as the sandbox.
-            return AwsClients.Create(AwsSettings.FromEnvironment(new LambdaEnvironment(init.Environment)), init.Http, init.TimeProvider);
-        }
-        catch (AwsConfigurationException ex)
-        {
-            throw new LambdaInitException(LambdaError.Types.ConfigInvalid, ex.Message);
-        }
     }
 
     public async Task<Stream> HandleAsync(Stream input, InvocationContext context)
@@ -500,10 +486,4 @@ public sealed class IngestHandler : ILambdaHandler
     };
 
     private readonly record struct ValidSegment(ParsedSegment Segment, ReadOnlyMemory<byte> Document, string TraceKey);
-
-    /// <summary>Pipeline.Aws reads configuration through its own seam; this feeds it the Lambda environment.</summary>
-    private sealed class LambdaEnvironment(IEnvironmentVariables environment) : IEnvironment
-    {
-        public string? GetVariable(string name) => environment.GetEnvironmentVariable(name);
-    }
 }

@@ -37,14 +37,13 @@ public sealed class ServiceGraphHandler : ILambdaHandler
     {
         ArgumentNullException.ThrowIfNull(init);
         var options = ServiceGraphOptions.FromEnvironment(init.Environment);
-        var environment = new EnvironmentAdapter(init.Environment);
-        var settings = AwsSettings.FromEnvironment(environment);
-        var clients = AwsClients.Create(settings, init.Http, init.TimeProvider);
+        var clients = init.CreateAwsClients();
+        var settings = clients.Settings;
         IGraphSqlEngine? sql = null;
         if (options.Engine != GraphEngine.Stream)
         {
             var athena = athenaFactory is null
-                ? Pipeline.Aws.Athena.AthenaClientFactory.Create(settings, environment, init.Http, init.TimeProvider)
+                ? Pipeline.Aws.Athena.AthenaClientFactory.Create(settings, init.AwsEnvironment, init.Http, init.TimeProvider)
                 : athenaFactory(settings);
             sql = new AthenaGraphSqlEngine(athena, init.TimeProvider, options);
         }
@@ -92,11 +91,6 @@ public sealed class ServiceGraphHandler : ILambdaHandler
         }
 
         return ServiceGraphJob.PreviousWindow(scheduled.Time, _options.Window);
-    }
-
-    private sealed class EnvironmentAdapter(IEnvironmentVariables variables) : IEnvironment
-    {
-        public string? GetVariable(string name) => variables.GetEnvironmentVariable(name);
     }
 }
 

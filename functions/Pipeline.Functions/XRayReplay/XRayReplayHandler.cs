@@ -111,7 +111,7 @@ public sealed class XRayReplayHandler : ILambdaHandler
     {
         ArgumentNullException.ThrowIfNull(init);
         var options = XRayReplayOptions.FromEnvironment(init.Environment);
-        var clients = IngestHandler.AwsClientsFor(init);
+        var clients = init.CreateAwsClients();
         return new XRayReplayHandler(options, clients.ObjectStore, new S3ObjectDeleter(clients.S3), clients.XRay, init.TimeProvider);
     }
 

@@ -73,6 +73,48 @@ public sealed class SegmentParserTests
         SegmentParser.Parse(Encoding.UTF8.GetBytes(text)).Rejection.Reason.Should().Be(reason);
     }
 
+    [Theory]
+    [InlineData("name", "svc\\ud800")]
+    [InlineData("name", "\\udc00svc")]
+    [InlineData("origin", "AWS::\\ud83d")]
+    public void ParseAndValidate_LoneSurrogateEscape_IsRejectedAsInvalidJsonNotThrown(string field, string escapedValue)
+    {
+        var doc = Encoding.UTF8.GetString(SegmentBuilder.Segment("svc").WithOrigin("AWS::EC2::Instance").ToUtf8().ToArray());
+        var original = field == "name" ? "\"name\":\"svc\"" : "\"origin\":\"AWS::EC2::Instance\"";
+        doc.Should().Contain(original);
+        var bad = doc.Replace(original, $"\"{field}\":\"{escapedValue}\"", StringComparison.Ordinal);
+
+        var result = SegmentValidator.ParseAndValidate(Encoding.UTF8.GetBytes(bad), Now);
+
+        result.IsOk.Should().BeFalse();
+        result.Rejection.Reason.Should().Be(SegmentRejectReason.InvalidJson);
+    }
+
+    [Theory]
+    [InlineData("\\ud83d\\ude00")]
+    [InlineData("\\\\ud800")]
+    [InlineData("caf\\u00e9")]
+    public void ParseAndValidate_PairedSurrogatesAndEscapedBackslashes_AreAccepted(string escapedName)
+    {
+        var doc = Encoding.UTF8.GetString(SegmentBuilder.Segment("svc").ToUtf8().ToArray())
+            .Replace("\"name\":\"svc\"", $"\"name\":\"svc{escapedName}\"", StringComparison.Ordinal);
+
+        var result = SegmentValidator.ParseAndValidate(Encoding.UTF8.GetBytes(doc), Now);
+
+        result.Rejection.Reason.Should().NotBe(SegmentRejectReason.InvalidJson);
+    }
+
+    [Fact]
+    public void ParseAndValidate_LoneSurrogateInAnnotationKey_IsRejectedNotThrown()
+    {
+        var doc = Encoding.UTF8.GetString(SegmentBuilder.Segment("svc").ToUtf8().ToArray());
+        var bad = doc.Insert(doc.LastIndexOf('}'), ",\"annotations\":{\"k\\ud800\":1}");
+
+        var result = SegmentValidator.ParseAndValidate(Encoding.UTF8.GetBytes(bad), Now);
+
+        result.IsOk.Should().BeFalse();
+    }
+
     [Fact]
     public void Parse_InvalidUtf8_IsRejectedAsInvalidJson()
     {

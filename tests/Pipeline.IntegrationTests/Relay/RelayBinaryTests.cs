@@ -3,12 +3,13 @@ using Pipeline.Aws;
 using Pipeline.Core.Kpl;
 using Pipeline.IntegrationTests.Aws;
 using Pipeline.Testing;
+using Pipeline.Testing.Faults;
 
 namespace Pipeline.IntegrationTests.Relay;
 
 /// <summary>
 /// The built relay binary against moto Kinesis (one relay per stream, so one writer per stream,
-/// as MOTO.md requires). Failures moto cannot produce come from <see cref="KinesisFaultProxy"/>.
+/// as MOTO.md requires). Failures moto cannot produce come from <see cref="FaultProxy"/>.
 /// </summary>
 public sealed class RelayBinaryTests(MotoFixture moto) : IDisposable
 {
@@ -58,11 +59,9 @@ public sealed class RelayBinaryTests(MotoFixture moto) : IDisposable
     {
         const int count = 600;
         var stream = await NewStreamAsync();
-        await using var proxy = new KinesisFaultProxy(moto.Endpoint)
-        {
-            // A third of the records of the first four PutRecords calls are throttled.
-            FailRecord = (call, index) => call <= 4 && index % 3 == 0,
-        };
+        await using var proxy = await FaultProxy.StartAsync(moto.Endpoint, cancellationToken: _ct);
+        // A third of the records of the first four PutRecords calls are throttled.
+        proxy.Add(new FaultRule(FaultAction.ThrottleKinesisRecords(0, (call, index) => call <= 4 && index % 3 == 0)) { Service = "kinesis", Operation = "PutRecords" });
         await using var relay = await RelayProcess.StartAsync(RelayProcess.Flags(proxy.Endpoint, stream));
 
         relay.Send(Enumerable.Range(0, count).Select(i => RelayData.Datagram(i, i)));
@@ -70,11 +69,11 @@ public sealed class RelayBinaryTests(MotoFixture moto) : IDisposable
         await Task.Delay(500, _ct);
         records = await RelayData.ReadAllAsync(_aws.Kinesis, stream);
 
-        proxy.FailedRecords.Should().BeGreaterThan(0);
+        proxy.ThrottledRecords.Should().BeGreaterThan(0);
         records.Should().HaveCount(count, "every record once: failed ones were retried, successful ones not resent");
         records.Select(r => r.Record.PartitionKey).Should().OnlyHaveUniqueItems();
-        (await relay.MetricAsync("xray_relay_throttled_records_total")).Should().Be(proxy.FailedRecords);
-        (await relay.MetricAsync("xray_relay_retried_records_total")).Should().Be(proxy.FailedRecords);
+        (await relay.MetricAsync("xray_relay_throttled_records_total")).Should().Be(proxy.ThrottledRecords);
+        (await relay.MetricAsync("xray_relay_retried_records_total")).Should().Be(proxy.ThrottledRecords);
     }
 
     [Fact]
@@ -82,7 +81,8 @@ public sealed class RelayBinaryTests(MotoFixture moto) : IDisposable
     {
         const int count = 300;
         var stream = await NewStreamAsync(shards: 1);
-        await using var proxy = new KinesisFaultProxy(moto.Endpoint) { Down = true };
+        await using var proxy = await FaultProxy.StartAsync(moto.Endpoint, cancellationToken: _ct);
+        var down = proxy.Add(new FaultRule(FaultResponses.KinesisUnavailable()) { Service = "kinesis" });
         await using var relay = await RelayProcess.StartAsync(RelayProcess.Flags(proxy.Endpoint, stream, "--spool-dir", _spool));
 
         relay.Send(Enumerable.Range(0, count).Select(i => RelayData.Datagram(i, i)));
@@ -90,7 +90,7 @@ public sealed class RelayBinaryTests(MotoFixture moto) : IDisposable
         Directory.EnumerateFiles(_spool, "*.spool").Should().NotBeEmpty();
         (await RelayData.ReadAllAsync(_aws.Kinesis, stream)).Should().BeEmpty();
 
-        proxy.Down = false;
+        down.Enabled = false;
         var records = await RelayData.WaitForRecordsAsync(_aws.Kinesis, stream, count);
 
         records.Select(r => r.Record.PartitionKey).Should().Equal(Enumerable.Range(0, count).Select(RelayData.TraceId), "replayed in the order received");
@@ -103,8 +103,9 @@ public sealed class RelayBinaryTests(MotoFixture moto) : IDisposable
     {
         const int count = 120;
         var stream = await NewStreamAsync(shards: 1);
-        await using (var proxy = new KinesisFaultProxy(moto.Endpoint) { Down = true })
+        await using (var proxy = await FaultProxy.StartAsync(moto.Endpoint, cancellationToken: _ct))
         {
+            proxy.Add(new FaultRule(FaultResponses.KinesisUnavailable()) { Service = "kinesis" });
             await using var first = await RelayProcess.StartAsync(RelayProcess.Flags(proxy.Endpoint, stream, "--spool-dir", _spool, "--drain-timeout", "1s"));
             first.Send(Enumerable.Range(0, count).Select(i => RelayData.Datagram(i, i)));
             await RelayData.WaitUntilAsync(async () => await first.MetricAsync("xray_relay_accepted_segments_total") == count);
@@ -149,7 +150,8 @@ public sealed class RelayBinaryTests(MotoFixture moto) : IDisposable
     {
         const int count = 1500;
         var stream = await NewStreamAsync();
-        await using var proxy = new KinesisFaultProxy(moto.Endpoint) { PutDelay = TimeSpan.FromSeconds(2) };
+        await using var proxy = await FaultProxy.StartAsync(moto.Endpoint, cancellationToken: _ct);
+        proxy.Add(new FaultRule(FaultAction.Delay(TimeSpan.FromSeconds(2))) { Service = "kinesis", Operation = "PutRecords" });
         await using var relay = await RelayProcess.StartAsync(RelayProcess.Flags(proxy.Endpoint, stream, "-m", "1"));
 
         // ~3 MB of segments into a 1 MB buffer while Kinesis answers slowly.
