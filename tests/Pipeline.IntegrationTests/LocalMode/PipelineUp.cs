@@ -38,10 +38,6 @@ internal sealed class PipelineUp : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
-    public int Pid => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
     public string DaemonAddress => Stack.GetProperty("relay").GetProperty("daemonAddress").GetString()!;
 
     public string RelayUdp => Stack.GetProperty("relay").GetProperty("udp").GetString()!;

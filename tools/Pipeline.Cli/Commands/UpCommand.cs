@@ -196,7 +196,7 @@ internal static class UpCommand
                 {
                     var relay = await stack.RelayMetricsAsync(stop).ConfigureAwait(false);
                     await stack.RefreshGraphEdgesAsync(stop).ConfigureAwait(false);
-                    latest = StackSummary.Sample(relay, stack.Delivery, stack.FunctionMetrics, stack.GraphEdges, stack.Demo?.TrafficSummary);
+                    latest = StackSummary.Sample(relay, stack.Delivery, stack.FunctionMetrics, stack.GraphEdges, stack.Demo?.TrafficSummary, stack.Graph, stack.Report);
                     WriteCounters(paths, latest, context.Time);
                 }
             }

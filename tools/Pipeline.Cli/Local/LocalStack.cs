@@ -67,7 +67,6 @@ internal sealed class LocalStack : IAsyncDisposable
     private readonly CliConsole _console;
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
-    private readonly Func<LocalFunctions, bool> _hasIngest;
     private readonly CancellationTokenSource _background = new();
     private readonly List<Task> _backgroundTasks = [];
     private ChildProcess? _moto;
@@ -79,13 +78,12 @@ internal sealed class LocalStack : IAsyncDisposable
     private Stream? _functionLog;
     private string? _graphResultSeen;
 
-    public LocalStack(UpOptions options, CliConsole console, HttpClient http, TimeProvider time, Func<LocalFunctions, bool>? hasIngest = null)
+    public LocalStack(UpOptions options, CliConsole console, HttpClient http, TimeProvider time)
     {
         _options = options;
         _console = console;
         _http = http;
         _time = time;
-        _hasIngest = hasIngest ?? (f => f.Has(FunctionContract.IngestHandler));
     }
 
     public StackFile? Stack { get; private set; }
@@ -154,7 +152,7 @@ internal sealed class LocalStack : IAsyncDisposable
         _functionLog = new FileStream(paths.Log("functions"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
         var logger = new JsonLineLogger(_functionLog, _time, LogLevel.Information);
         var functions = new LocalFunctions(LocalFunctions.Catalog(FunctionMetrics), LocalFunctions.Environment(endpoint, Region), _time, _http, logger);
-        if (!_hasIngest(functions))
+        if (!functions.Has(FunctionContract.IngestHandler))
         {
             throw new InvalidOperationException($"this build has no '{FunctionContract.IngestHandler}' function: nothing would carry segments from the stream to the archive");
         }

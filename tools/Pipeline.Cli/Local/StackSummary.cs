@@ -35,7 +35,8 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
     public const int MaxGraphEdges = 12;
 
     public static StackSummary Sample(
-        IReadOnlyDictionary<string, double> relay, DeliveryCounters? delivery, MetricTotals functions, IReadOnlyList<string> graphEdges, string? traffic)
+        IReadOnlyDictionary<string, double> relay, DeliveryCounters? delivery, MetricTotals functions, IReadOnlyList<string> graphEdges, string? traffic,
+        params ScheduledFunction?[] scheduled)
     {
         var counters = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var (metric, name) in RelayCounters)
@@ -51,6 +52,13 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
             counters["ingest.partial_failures"] = delivery.Count(DeliveryOutcome.PartialFailure) + delivery.Count(DeliveryOutcome.BadItemIdentifier);
             counters["ingest.function_errors"] = delivery.Count(DeliveryOutcome.FunctionError);
             counters["ingest.records_discarded"] = delivery.DiscardedRecords;
+        }
+
+        foreach (var function in scheduled.OfType<ScheduledFunction>())
+        {
+            counters[function.Name + ".runs"] = function.Runs;
+            counters[function.Name + ".failures"] = function.Failures;
+            counters[function.Name + ".skipped"] = function.Skipped;
         }
 
         foreach (var (name, value) in functions.Snapshot())

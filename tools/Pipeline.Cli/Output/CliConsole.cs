@@ -27,8 +27,6 @@ internal sealed class CliConsole
 
     public bool IsInteractive { get; }
 
-    public TextWriter Out => _out;
-
     /// <summary>A completed step: a tick on a terminal, the plain text otherwise.</summary>
     public void Step(string text)
     {
