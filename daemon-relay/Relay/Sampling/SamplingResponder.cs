@@ -19,7 +19,9 @@ public interface ISamplingUpstream
 /// every segment and samples for X-Ray after archiving; SDKs that get no rule fall back to
 /// 1 request/s + 5 % and would starve the archive. Facts from the Python SDK 2.x connector: a rule
 /// is used only with Version 1, ResourceARN "*", a ServiceType and no Attributes; the targets'
-/// FixedRate replaces the rule's; a targets answer without LastRuleModification breaks it.
+/// FixedRate replaces the rule's; a targets answer without LastRuleModification breaks it. The Node
+/// SDK 3.x connector drops a rule whose Attributes is absent rather than empty, so the rule carries
+/// an empty Attributes object, which both accept.
 /// </summary>
 public sealed class SamplingResponder
 {
@@ -116,6 +118,8 @@ public sealed class SamplingResponder
             json.WriteString("HTTPMethod", "*");
             json.WriteString("URLPath", "*");
             json.WriteNumber("Version", 1);
+            json.WriteStartObject("Attributes");
+            json.WriteEndObject();
             json.WriteEndObject();
             json.WriteNumber("CreatedAt", _ruleModified);
             json.WriteNumber("ModifiedAt", _ruleModified);
