@@ -71,7 +71,10 @@ internal static class ReportCommand
                     ("archive copy", $"s3://{result.Bucket}/{result.HtmlKey}"),
                     ("month to date", result.MonthToDateUsd.ToString("0.00", CultureInfo.InvariantCulture) + " USD"),
                     ("projected", result.ProjectedUsd.ToString("0.00", CultureInfo.InvariantCulture) + " USD"),
-                    ("saved by sampling", result.SavingsMonthToDateUsd.ToString("0.00", CultureInfo.InvariantCulture) + " USD"),
+                    // At demo volumes the pipeline's fixed costs (shard-hours) exceed X-Ray's free tier: say so plainly.
+                    result.SavingsMonthToDateUsd >= 0
+                        ? ("saved vs all to X-Ray", result.SavingsMonthToDateUsd.ToString("0.00", CultureInfo.InvariantCulture) + " USD")
+                        : ("costs more than all to X-Ray", (-result.SavingsMonthToDateUsd).ToString("0.00", CultureInfo.InvariantCulture) + " USD (fixed costs dominate at this volume)"),
                     ("emailed", $"{result.Recipients} recipient(s), message {result.MessageId}"),
                 ]);
                 return 0;
