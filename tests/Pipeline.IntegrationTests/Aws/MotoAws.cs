@@ -8,7 +8,7 @@ namespace Pipeline.IntegrationTests.Aws;
 internal static class MotoAws
 {
     // One pooled client for every test, as the composition root would have; never via a proxy.
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+    public static HttpClient Http { get; } = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
 
     public static AwsSettings Settings(MotoFixture moto) =>
         AwsSettings.FromEnvironment(new DictionaryEnvironment(moto.EnvironmentVariables));
