@@ -2,14 +2,17 @@
 """Cold start of a published bootstrap: process start -> first Runtime API call, -> first answer
 (wall ms), and the CPU ms the process used until it was killed after answering.
 
-Usage: measure-cold-start.py PUBLISH_DIR HANDLER [RUNS]
-A tiny Runtime API on 127.0.0.1 serves one '{"Records":[]}' event per run. Prints one line per
+Usage: measure-cold-start.py PUBLISH_DIR HANDLER [RUNS] [EVENT_FILE]
+A tiny Runtime API on 127.0.0.1 serves one event per run: '{"Records":[]}', or the JSON in
+EVENT_FILE (with the handler's environment, e.g. ARCHIVE_BUCKET and AWS_ENDPOINT_URL, set by the
+caller: a real Kinesis event then includes the first AWS calls). Prints one line per
 run and the median. A measurement for the issue note, not a test.
 """
 import http.server, json, os, statistics, subprocess, sys, threading, time
 
 publish_dir, handler = sys.argv[1], sys.argv[2]
 runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+event = open(sys.argv[4], "rb").read() if len(sys.argv) > 4 else b'{"Records":[]}'
 
 
 class Api(http.server.BaseHTTPRequestHandler):
@@ -26,7 +29,7 @@ class Api(http.server.BaseHTTPRequestHandler):
             self.server.done.wait(30)
             return
         self.server.served = True
-        body = b'{"Records":[]}'
+        body = event
         self.send_response(200)
         self.send_header("Lambda-Runtime-Aws-Request-Id", "req-1")
         self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
