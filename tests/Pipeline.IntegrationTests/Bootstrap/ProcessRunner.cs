@@ -5,7 +5,11 @@ namespace Pipeline.IntegrationTests.Bootstrap;
 /// <summary>Starts child processes with a controlled environment and captured output.</summary>
 internal static class ProcessRunner
 {
-    public static RunningProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment)
+    public static RunningProcess Start(
+        string fileName,
+        IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string?> environment,
+        string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -13,6 +17,7 @@ internal static class ProcessRunner
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? string.Empty,
         };
         foreach (var argument in arguments)
         {
@@ -44,9 +49,11 @@ internal static class ProcessRunner
         IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?> environment,
         TimeSpan timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        string? workingDirectory = null)
     {
-        using var process = Start(fileName, arguments, environment);
+        var argumentList = arguments.ToList();
+        using var process = Start(fileName, argumentList, environment, workingDirectory);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(timeout);
         try
@@ -56,14 +63,21 @@ internal static class ProcessRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} did not finish within {timeout}.");
+            throw new TimeoutException($"{fileName} {string.Join(' ', argumentList)} did not finish within {timeout}.");
         }
 
         return new ProcessResult(process.ExitCode, await process.StandardOutputTask, await process.StandardErrorTask);
     }
 }
 
-internal sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError);
+internal sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    /// <summary>For assertion messages: the exit code and the tails of both streams.</summary>
+    public string Describe(string what) =>
+        $"{what} exited {ExitCode}\n--- stderr ---\n{Tail(StandardError)}\n--- stdout ---\n{Tail(StandardOutput)}";
+
+    private static string Tail(string text) => text.Length <= 4000 ? text : "..." + text[^4000..];
+}
 
 /// <summary>A started process whose output is drained as it runs (so a full pipe never blocks it).</summary>
 internal sealed class RunningProcess : IDisposable

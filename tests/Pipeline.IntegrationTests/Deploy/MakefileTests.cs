@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Pipeline.IntegrationTests.Bootstrap;
 using Pipeline.Testing;
 
 namespace Pipeline.IntegrationTests.Deploy;
@@ -85,12 +86,16 @@ public sealed partial class MakefileTests(TransformedTemplate template) : IDispo
         File.Exists(Path.Combine(_artifacts.FullName, "libcoreclr.so")).Should().BeTrue();
     }
 
-    private Task<ToolProcess.Result> MakeAsync(IEnumerable<string> arguments, TimeSpan timeout) =>
-        ToolProcess.RunAsync(
+    private static readonly Dictionary<string, string?> NoExtraEnvironment = [];
+
+    private Task<ProcessResult> MakeAsync(IEnumerable<string> arguments, TimeSpan timeout) =>
+        ProcessRunner.RunAsync(
             "make",
             ["--makefile", MakefilePath, .. arguments, $"ARTIFACTS_DIR={_artifacts.FullName}"],
+            NoExtraEnvironment,
             timeout,
-            cancellationToken: TestContext.Current.CancellationToken);
+            TestContext.Current.CancellationToken,
+            workingDirectory: RepoPaths.Root);
 
     [GeneratedRegex(@"^FUNCTIONS\s*:=\s*(.+)$", RegexOptions.Multiline)]
     private static partial Regex FunctionsLine();

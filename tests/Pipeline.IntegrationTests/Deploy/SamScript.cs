@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Pipeline.IntegrationTests.Bootstrap;
 using Pipeline.Testing;
 
 namespace Pipeline.IntegrationTests.Deploy;
@@ -50,7 +51,7 @@ internal static class SamScript
 
     private static async Task<JsonObject> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string?>
         {
             ["AWS_DEFAULT_REGION"] = Region,
             // Never reach for instance metadata or a real account from a test.
@@ -59,7 +60,8 @@ internal static class SamScript
             ["AWS_SECRET_ACCESS_KEY"] = "rehearsal",
             ["PYTHONDONTWRITEBYTECODE"] = "1",
         };
-        var result = await ToolProcess.RunAsync("python3", [ScriptPath, .. arguments], Timeout, environment, cancellationToken);
+        var result = await ProcessRunner.RunAsync(
+            "python3", [ScriptPath, .. arguments], environment, Timeout, cancellationToken, workingDirectory: RepoPaths.Root);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException(result.Describe("sam_rehearsal.py"));
