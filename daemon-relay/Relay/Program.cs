@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using Pipeline.Aws.Configuration;
 using Relay;
 using Relay.Config;
 using Relay.Logging;
@@ -8,7 +9,7 @@ using Relay.Logging;
 ParsedCommandLine parsed;
 try
 {
-    parsed = OptionsParser.Parse(args, new ProcessEnvironment());
+    parsed = OptionsParser.Parse(args, ProcessEnvironment.Instance);
 }
 catch (OptionsException e)
 {
@@ -39,7 +40,7 @@ RelayHost host;
 RelayClients clients;
 try
 {
-    clients = RelayClients.Create(options, new ProcessEnvironment());
+    clients = RelayClients.Create(options, ProcessEnvironment.Instance);
     host = new RelayHost(options, clients.Kinesis, log, TimeProvider.System, clients.SamplingUpstream);
     await host.StartAsync();
 }

@@ -27,10 +27,10 @@ public sealed class RelayClients : IDisposable
 
     public ISamplingUpstream? SamplingUpstream { get; }
 
-    public static RelayClients Create(RelayOptions options, IRelayEnvironment environment)
+    public static RelayClients Create(RelayOptions options, IEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var settings = AwsSettings.FromEnvironment(new EnvironmentAdapter(environment)) with
+        var settings = AwsSettings.FromEnvironment(environment) with
         {
             Region = options.Region,
             Retry = RetryOptions.None,
@@ -46,9 +46,4 @@ public sealed class RelayClients : IDisposable
     }
 
     public void Dispose() => _aws.Dispose();
-
-    private sealed class EnvironmentAdapter(IRelayEnvironment environment) : IEnvironment
-    {
-        public string? GetVariable(string name) => environment.Read(name);
-    }
 }

@@ -1,3 +1,4 @@
+using Pipeline.Aws.Configuration;
 using Pipeline.Testing;
 using Relay.Config;
 using YamlDotNet.RepresentationModel;

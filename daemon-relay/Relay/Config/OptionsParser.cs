@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Pipeline.Aws.Configuration;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -65,7 +66,7 @@ public static class OptionsParser
         }
     }
 
-    public static ParsedCommandLine Parse(IReadOnlyList<string> args, IRelayEnvironment environment)
+    public static ParsedCommandLine Parse(IReadOnlyList<string> args, IEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(environment);
@@ -142,22 +143,22 @@ public static class OptionsParser
         return given;
     }
 
-    private static RelayOptions ApplyEnvironment(RelayOptions options, IRelayEnvironment environment)
+    private static RelayOptions ApplyEnvironment(RelayOptions options, IEnvironment environment)
     {
-        if (environment.Read(RelayEnvironmentVariables.DaemonAddress) is { Length: > 0 } address)
+        if (environment.GetVariable(RelayEnvironmentVariables.DaemonAddress) is { Length: > 0 } address)
         {
             var (udp, tcp) = AddressParser.ParseDaemonAddress(address, RelayEnvironmentVariables.DaemonAddress);
             options = options with { UdpEndpoint = udp, TcpEndpoint = tcp };
         }
 
-        if (environment.Read(RelayEnvironmentVariables.Stream) is { Length: > 0 } stream)
+        if (environment.GetVariable(RelayEnvironmentVariables.Stream) is { Length: > 0 } stream)
         {
             options = options with { Stream = stream };
         }
 
         if (options.Region.Length == 0)
         {
-            var region = environment.Read(RelayEnvironmentVariables.Region) ?? environment.Read(RelayEnvironmentVariables.DefaultRegion);
+            var region = environment.GetVariable(RelayEnvironmentVariables.Region) ?? environment.GetVariable(RelayEnvironmentVariables.DefaultRegion);
             if (region is { Length: > 0 })
             {
                 options = options with { Region = region };

@@ -1,4 +1,5 @@
 using System.Net;
+using Pipeline.Aws.Configuration;
 using Pipeline.Core.Redaction;
 using Pipeline.Functions.Ingest;
 using Pipeline.IntegrationTests.Relay;

@@ -1,4 +1,5 @@
 using System.Net;
+using Pipeline.Aws.Configuration;
 using Relay.Config;
 
 namespace Relay.Tests.Config;
@@ -9,7 +10,7 @@ public sealed class OptionsParserTests
 
     private static RelayOptions Parse(params string[] args) => Parse(NoEnvironment, args);
 
-    private static RelayOptions Parse(IRelayEnvironment environment, params string[] args) =>
+    private static RelayOptions Parse(IEnvironment environment, params string[] args) =>
         OptionsParser.Parse(args, environment).Options!;
 
     [Fact]
