@@ -6,6 +6,7 @@ using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Kinesis;
 using Pipeline.Functions.Ingest;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
 
