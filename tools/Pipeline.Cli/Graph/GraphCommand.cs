@@ -9,9 +9,10 @@ using Pipeline.Aws.Storage;
 using Pipeline.Cli.Commands;
 using Pipeline.Cli.Local;
 using Pipeline.Cli.Query;
-using Pipeline.Runtime.Configuration;
+using Pipeline.Core.Archive;
 using Pipeline.Core.Graph;
 using Pipeline.Functions.ServiceGraph;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Cli.Graph;
 
@@ -188,7 +189,7 @@ internal static class GraphCommand
                 var bytes = await store.GetAsync(bucket, o.Key, cancellationToken).ConfigureAwait(false);
                 if (bytes is not null)
                 {
-                    await local.PutAsync(bucket, o.Key, bytes, "application/gzip", cancellationToken).ConfigureAwait(false);
+                    await local.PutAsync(bucket, o.Key, bytes, ArchiveObjects.GzipNdjsonContentType, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
