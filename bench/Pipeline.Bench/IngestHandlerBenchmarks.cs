@@ -10,6 +10,7 @@ using Pipeline.Core.Sampling;
 using Pipeline.Core.Segments;
 using Pipeline.Functions.Ingest;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Bench;
 
@@ -69,7 +70,7 @@ public class IngestHandlerBenchmarks
         {
             ArchiveBucket = "bench",
             Sampling = new SamplingPolicy { Rules = [IngestOptions.FallbackRule(SamplingRate)] },
-            XRayRetryDelay = TimeSpan.Zero,
+            XRayResend = new BackoffOptions { MaxAttempts = 4, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero },
         };
         _handler = new IngestHandler(options, new DiscardingStore(), new AcceptingXRay(), new InMemoryTraceDecisionStore(time), time, new NullSink());
         _context = new InvocationContext("bench", Now.AddMinutes(10), null, null, time, NullLogger.Instance, CancellationToken.None);

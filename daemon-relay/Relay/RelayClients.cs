@@ -2,6 +2,7 @@ using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Kinesis;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Resilience;
 using Relay.Config;
 using Relay.Sampling;
 
@@ -34,7 +35,7 @@ public sealed class RelayClients : IDisposable
         var settings = AwsSettings.FromEnvironment(environment) with
         {
             Region = options.Region,
-            Retry = RetryOptions.None,
+            Retry = BackoffOptions.None,
         };
         if (options.Endpoint is { } endpoint)
         {

@@ -4,6 +4,7 @@ using Pipeline.Aws.Http;
 using Pipeline.Aws.Kinesis;
 using Pipeline.Aws.Ses;
 using Pipeline.Aws.XRay;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Aws;
 
@@ -24,7 +25,7 @@ public sealed class SignedAwsClients : IDisposable
         Time = time;
         _ownedHttp = ownedHttp;
         Credentials = AwsHttpClient.CredentialsFor(settings);
-        var sender = new AwsHttpClient(http, settings, Credentials, time, new Http.RetryPolicy(settings.Retry, random));
+        var sender = new AwsHttpClient(http, settings, Credentials, time, new Backoff(settings.Retry, random));
         Kinesis = new KinesisClient(sender);
         XRay = new XRayClient(sender);
         Ses = new SesClient(sender);

@@ -2,13 +2,14 @@ using System.Net;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Http;
 using Pipeline.Aws.Tests.Support;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Aws.Tests;
 
 /// <summary>Retry policy and the sender's retry loop, on fake HTTP and fake time.</summary>
 public sealed class RetryTests
 {
-    private static readonly RetryOptions FourAttempts = new() { MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) };
+    private static readonly BackoffOptions FourAttempts = new() { MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) };
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 
     [Theory]
@@ -70,7 +71,7 @@ public sealed class RetryTests
     {
         var handler = FakeAwsHandler.Always(HttpStatusCode.InternalServerError, "{}");
         var time = new RecordingTimeProvider(TestAws.SigningTime);
-        var options = new RetryOptions { MaxAttempts = 6, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromMilliseconds(500) };
+        var options = new BackoffOptions { MaxAttempts = 6, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromMilliseconds(500) };
         using var aws = TestAws.Clients(handler, time, TestAws.Settings(options));
 
         var act = () => time.RunAsync(aws.XRay.PutTraceSegmentsAsync(["{}"], _ct));
@@ -118,56 +119,11 @@ public sealed class RetryTests
     }
 
     [Fact]
-    public void DelayFor_ManySamples_StayInBoundsAndAreNotAllEqual()
-    {
-        var policy = new RetryPolicy(new RetryOptions { MaxAttempts = 10, BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromSeconds(2) }, new Random(42));
-
-        for (var retry = 1; retry <= 8; retry++)
-        {
-            var cap = policy.CapFor(retry);
-            var samples = Enumerable.Range(0, 200).Select(_ => policy.DelayFor(retry)).ToList();
-            samples.Should().AllSatisfy(d => d.Should().BeGreaterThanOrEqualTo(cap / 2).And.BeLessThanOrEqualTo(cap));
-            samples.Distinct().Count().Should().BeGreaterThan(100, "jitter spreads the waits");
-        }
-    }
-
-    [Fact]
-    public void CapFor_DoublesFromTheBaseAndStopsAtTheMaximum()
-    {
-        var policy = new RetryPolicy(new RetryOptions { MaxAttempts = 40, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(20) });
-
-        Enumerable.Range(1, 9).Select(policy.CapFor).Select(c => c.TotalMilliseconds)
-            .Should().Equal(100, 200, 400, 800, 1600, 3200, 6400, 12800, 20000);
-        policy.CapFor(40).Should().Be(TimeSpan.FromSeconds(20));
-    }
-
-    [Fact]
-    public void DifferentSeeds_GiveDifferentWaits()
-    {
-        var options = new RetryOptions { MaxAttempts = 3, BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(1) };
-
-        var a = new RetryPolicy(options, new Random(1)).DelayFor(1);
-        var b = new RetryPolicy(options, new Random(2)).DelayFor(1);
-
-        a.Should().NotBe(b);
-    }
-
-    [Theory]
-    [InlineData(0)]
-    [InlineData(-1)]
-    public void RetryPolicy_MaxAttemptsBelowOne_IsRejected(int attempts)
-    {
-        var act = () => new RetryPolicy(new RetryOptions { MaxAttempts = attempts });
-
-        act.Should().Throw<ArgumentOutOfRangeException>();
-    }
-
-    [Fact]
     public async Task RetryNone_MakesExactlyOneAttempt()
     {
         var handler = FakeAwsHandler.Always(HttpStatusCode.ServiceUnavailable, "{}");
         var time = new RecordingTimeProvider(TestAws.SigningTime);
-        using var aws = TestAws.Clients(handler, time, TestAws.Settings(RetryOptions.None));
+        using var aws = TestAws.Clients(handler, time, TestAws.Settings(BackoffOptions.None));
 
         var act = () => time.RunAsync(aws.Kinesis.ListShardsAsync("s", _ct));
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Tests.Support;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Aws.Tests;
 
@@ -97,7 +98,7 @@ public sealed class SigV4SigningTests
             () => FakeAwsHandler.Response(HttpStatusCode.InternalServerError, "{}"),
             () => FakeAwsHandler.Response(HttpStatusCode.OK, """{"Shards":[]}"""));
         var time = new RecordingTimeProvider(TestAws.SigningTime);
-        using var aws = TestAws.Clients(handler, time, TestAws.Settings(new RetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromSeconds(2), MaxDelay = TimeSpan.FromSeconds(2) }));
+        using var aws = TestAws.Clients(handler, time, TestAws.Settings(new BackoffOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromSeconds(2), MaxDelay = TimeSpan.FromSeconds(2) }));
 
         await time.RunAsync(aws.Kinesis.ListShardsAsync("traces", TestContext.Current.CancellationToken));
 

@@ -45,8 +45,6 @@ public sealed class RecordBuffer
         metrics.ObserveBufferBytes(() => Bytes);
     }
 
-    public long CapacityBytes => _capacityBytes;
-
     public long Bytes => Interlocked.Read(ref _bytes);
 
     public ChannelReader<SegmentRecord> Reader => _channel.Reader;

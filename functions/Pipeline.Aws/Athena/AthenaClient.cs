@@ -1,15 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Amazon.Runtime;
-using RetryPolicy = Pipeline.Aws.Http.RetryPolicy;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Http;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Aws.Athena;
 
 /// <summary>
 /// Amazon Athena over JSON 1.1 (target prefix AmazonAthena, API version 2017-05-18), signed by
-/// the shared <see cref="SigV4Signer"/> with the shared retry policy and error mapping.
+/// the shared <see cref="SigV4Signer"/> with the one <see cref="Backoff"/> policy and the shared error mapping.
 /// </summary>
 internal sealed class AthenaClient : IAthenaClient
 {
@@ -25,10 +25,10 @@ internal sealed class AthenaClient : IAthenaClient
     private readonly string _region;
     private readonly AWSCredentials _credentials;
     private readonly TimeProvider _time;
-    private readonly RetryPolicy _retry;
+    private readonly Backoff _retry;
     private readonly SigV4Signer _signer = new();
 
-    public AthenaClient(HttpClient http, Uri endpoint, string region, AWSCredentials credentials, TimeProvider time, RetryPolicy retry)
+    public AthenaClient(HttpClient http, Uri endpoint, string region, AWSCredentials credentials, TimeProvider time, Backoff retry)
     {
         _http = http;
         _endpoint = endpoint;
@@ -87,22 +87,18 @@ internal sealed class AthenaClient : IAthenaClient
         _ => throw new InvalidDataException($"Athena answered an unknown query state '{state}'."),
     };
 
-    private async Task<T> SendAsync<T>(string operation, byte[] body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+    private Task<T> SendAsync<T>(string operation, byte[] body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        _retry.RunAsync(
+            SigningName + "." + operation,
+            async (_, ct) =>
             {
-                var answer = await SendOnceAsync(operation, body, cancellationToken).ConfigureAwait(false);
+                var answer = await SendOnceAsync(operation, body, ct).ConfigureAwait(false);
                 return (answer.Length == 0 ? default : JsonSerializer.Deserialize(answer, type))
                     ?? throw new InvalidDataException($"Athena {operation} answered no body.");
-            }
-            catch (Exception ex) when (attempt < _retry.MaxAttempts && RetryPolicy.IsRetryable(ex, cancellationToken))
-            {
-                await Task.Delay(_retry.DelayFor(attempt), _time, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+            },
+            ex => AwsErrorMapper.IsRetryable(ex, cancellationToken),
+            _time,
+            cancellationToken);
 
     private async Task<byte[]> SendOnceAsync(string operation, byte[] body, CancellationToken cancellationToken)
     {
@@ -171,7 +167,7 @@ public static class AthenaClientFactory
             settings.Region,
             AwsHttpClient.CredentialsFor(settings),
             timeProvider ?? TimeProvider.System,
-            new RetryPolicy(settings.Retry));
+            new Backoff(settings.Retry));
     }
 }
 

@@ -1,4 +1,5 @@
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Aws.Configuration;
 
@@ -6,7 +7,7 @@ namespace Pipeline.Aws.Configuration;
 /// Where and as whom the AWS clients talk, bound from the environment in one place
 /// (<see cref="FromEnvironment"/>). Defaults: region <see cref="FallbackRegion"/> when neither
 /// region variable is set; the public AWS endpoint when no endpoint variable is set; the SDK's
-/// default credential chain when no key pair is set; <see cref="RetryOptions.Default"/>.
+/// default credential chain when no key pair is set; <see cref="BackoffOptions.Default"/>.
 /// </summary>
 public sealed record AwsSettings
 {
@@ -41,7 +42,8 @@ public sealed record AwsSettings
 
     public string? SessionToken { get; init; }
 
-    public RetryOptions Retry { get; init; } = RetryOptions.Default;
+    /// <summary>The signed clients' and the AWSSDK clients' retry bounds (<see cref="Backoff"/>).</summary>
+    public BackoffOptions Retry { get; init; } = BackoffOptions.Default;
 
     /// <summary>
     /// Reads every setting through <paramref name="environment"/>; nothing else reads AWS variables.

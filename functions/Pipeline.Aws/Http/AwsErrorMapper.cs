@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Pipeline.Aws.Http;
@@ -6,6 +7,21 @@ namespace Pipeline.Aws.Http;
 /// <summary>Turns an AWS error answer (JSON 1.1, rest-json or XML) into a typed exception.</summary>
 internal static class AwsErrorMapper
 {
+    /// <summary>
+    /// The one classification of a failed attempt: throttling, 5xx and transient network failures
+    /// are retried; everything else is final.
+    /// </summary>
+    public static bool IsRetryable(Exception exception, CancellationToken callerToken) => exception switch
+    {
+        AwsServiceException service => service.IsRetryable,
+        HttpRequestException => true,
+        IOException => true,
+        SocketException => true,
+        // HttpClient's own timeout surfaces as a cancellation that the caller did not ask for.
+        OperationCanceledException => !callerToken.IsCancellationRequested,
+        _ => false,
+    };
+
     /// <summary>Error type header of JSON protocols; value "Code:namespace-url" (protocol spec).</summary>
     public const string ErrorTypeHeader = "x-amzn-ErrorType";
 

@@ -2,12 +2,13 @@ using System.Buffers;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Pipeline.Aws.Configuration;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Aws.Http;
 
 /// <summary>
 /// Sends <see cref="AwsRequest"/>s: resolves the endpoint, signs each attempt afresh, retries
-/// retryable failures with jittered backoff on the injected <see cref="TimeProvider"/>, and turns
+/// retryable failures with the one <see cref="Backoff"/> policy on the injected <see cref="TimeProvider"/>, and turns
 /// error answers into typed <see cref="AwsServiceException"/>s.
 /// </summary>
 internal sealed class AwsHttpClient
@@ -19,10 +20,10 @@ internal sealed class AwsHttpClient
     private readonly AwsSettings _settings;
     private readonly AWSCredentials _credentials;
     private readonly TimeProvider _time;
-    private readonly RetryPolicy _retry;
+    private readonly Backoff _retry;
     private readonly SigV4Signer _signer = new();
 
-    public AwsHttpClient(HttpClient http, AwsSettings settings, AWSCredentials credentials, TimeProvider time, RetryPolicy retry)
+    public AwsHttpClient(HttpClient http, AwsSettings settings, AWSCredentials credentials, TimeProvider time, Backoff retry)
     {
         _http = http;
         _settings = settings;
@@ -47,20 +48,13 @@ internal sealed class AwsHttpClient
         return new DefaultChainCredentials();
     }
 
-    public async Task<AwsResponse> SendAsync(AwsRequest request, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await SendOnceAsync(request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (attempt < _retry.MaxAttempts && RetryPolicy.IsRetryable(ex, cancellationToken))
-            {
-                await Task.Delay(_retry.DelayFor(attempt), _time, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    public Task<AwsResponse> SendAsync(AwsRequest request, CancellationToken cancellationToken) =>
+        _retry.RunAsync(
+            AwsServiceInfo.Of(request.Service).SigningName + "." + request.Operation,
+            (_, ct) => SendOnceAsync(request, ct),
+            ex => AwsErrorMapper.IsRetryable(ex, cancellationToken),
+            _time,
+            cancellationToken);
 
     private async Task<AwsResponse> SendOnceAsync(AwsRequest request, CancellationToken cancellationToken)
     {

@@ -60,9 +60,6 @@ internal sealed class SigV4Signer
         return signed;
     }
 
-    /// <summary>Formats a signing time the way X-Amz-Date does (ISO 8601 basic, UTC).</summary>
-    public static string AmzDate(DateTimeOffset time) => time.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-
     // DefaultRequest wants the SDK request object it was made from; ours has none.
     private sealed class SignedCall : AmazonWebServiceRequest
     {

@@ -5,6 +5,7 @@ using Pipeline.Core.Redaction;
 using Pipeline.Core.Sampling;
 using Pipeline.Functions.Configuration;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Functions.Ingest;
 
@@ -56,11 +57,14 @@ public sealed record IngestOptions
     /// <summary>Lambda memory size for the usage record's GB-seconds (0 when unknown).</summary>
     public int FunctionMemoryMb { get; init; }
 
-    /// <summary>Rounds of resending X-Ray's UnprocessedTraceSegments before parking them in xray-retry/.</summary>
-    public int XRayRetryRounds { get; init; } = 3;
+    /// <summary>
+    /// Sends of a document X-Ray answers as unprocessed before it is parked in xray-retry/: 4 (the
+    /// first and 3 resend rounds), rounds spaced by the one backoff from 100 ms, capped at 2 s so a
+    /// batch never waits long on the view (throttling inside a call is retried by the client itself).
+    /// </summary>
+    public static readonly BackoffOptions DefaultXRayResend = new() { MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(2) };
 
-    /// <summary>Wait before resend round n is n times this (throttling inside a call is retried by the client itself).</summary>
-    public TimeSpan XRayRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+    public BackoffOptions XRayResend { get; init; } = DefaultXRayResend;
 
     /// <summary>When less than this is left before the deadline, kept segments are parked instead of sent.</summary>
     public TimeSpan XRayDeadlineReserve { get; init; } = TimeSpan.FromSeconds(10);

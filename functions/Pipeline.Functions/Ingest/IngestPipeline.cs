@@ -33,7 +33,7 @@ internal sealed class IngestPipeline
         _validate = new ValidateStage(new Redactor(options.Redaction));
         _archive = new ArchiveStage(store, options.ArchiveBucket);
         _decide = new DecideStage(new TraceSampler(options.Sampling), decisions);
-        _forward = new ForwardStage(new XRayForwarder(xray, timeProvider, options.XRayRetryRounds, options.XRayRetryDelay), store, options);
+        _forward = new ForwardStage(new XRayForwarder(xray, timeProvider, options.XRayResend), store, options);
         _account = new AccountStage(store, options, metrics, timeProvider);
     }
 

@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using Pipeline.Aws.XRay;
+using Pipeline.Runtime.Resilience;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Functions.Ingest;
 
@@ -17,27 +20,28 @@ public sealed record ForwardResult(IReadOnlyList<ForwardDocument> Refused, IRead
 /// <summary>
 /// Sends documents to X-Ray PutTraceSegments in calls of at most <see cref="XRayLimits.MaxSegmentsPerPut"/>.
 /// Throttling and 5xx inside a call are retried by the client (bounded, jittered); what X-Ray
-/// answers as UnprocessedTraceSegments is resent for a bounded number of rounds. A call that still
+/// answers as UnprocessedTraceSegments is resent in rounds spaced by the one <see cref="Backoff"/>
+/// policy (at most MaxAttempts sends of a document; each resend round and each give-up is
+/// counted as operation <see cref="ResendOperation"/>). A call that still
 /// fails is an outage: nothing more is sent this time and the rest is returned as refused, so the
 /// caller parks it instead of stalling. Shared by the ingest and the xray-replay functions.
 /// </summary>
 public sealed class XRayForwarder
 {
+    /// <summary>The retry counters' operation tag of a resend round.</summary>
+    public const string ResendOperation = "xray.UnprocessedTraceSegments";
+
     private readonly IXRayClient _xray;
     private readonly TimeProvider _timeProvider;
-    private readonly int _retryRounds;
-    private readonly TimeSpan _retryDelay;
+    private readonly Backoff _resend;
 
-    public XRayForwarder(IXRayClient xray, TimeProvider timeProvider, int retryRounds, TimeSpan retryDelay)
+    public XRayForwarder(IXRayClient xray, TimeProvider timeProvider, BackoffOptions resend, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(xray);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentOutOfRangeException.ThrowIfNegative(retryRounds);
-        ArgumentOutOfRangeException.ThrowIfLessThan(retryDelay, TimeSpan.Zero);
         _xray = xray;
         _timeProvider = timeProvider;
-        _retryRounds = retryRounds;
-        _retryDelay = retryDelay;
+        _resend = new Backoff(resend, random);
     }
 
     /// <param name="mayCall">Asked before each call; false (e.g. the deadline is near) parks the rest unsent.</param>
@@ -50,11 +54,12 @@ public sealed class XRayForwarder
         var pending = documents;
         var outage = false;
         var stopped = false;
-        for (var round = 0; pending.Count > 0 && round <= _retryRounds && !stopped; round++)
+        for (var round = 0; pending.Count > 0 && round < _resend.MaxAttempts && !stopped; round++)
         {
-            if (round > 0 && _retryDelay > TimeSpan.Zero)
+            if (round > 0)
             {
-                await Task.Delay(_retryDelay * round, _timeProvider, cancellationToken).ConfigureAwait(false);
+                PipelineMetrics.Retries.Add(1, new TagList { { PipelineMetrics.OperationTag, ResendOperation } });
+                await Task.Delay(_resend.DelayFor(round), _timeProvider, cancellationToken).ConfigureAwait(false);
             }
 
             var refused = new List<ForwardDocument>();
@@ -86,6 +91,11 @@ public sealed class XRayForwarder
             }
 
             pending = refused;
+        }
+
+        if (pending.Count > 0 && !stopped)
+        {
+            PipelineMetrics.RetryGiveUps.Add(1, new TagList { { PipelineMetrics.OperationTag, ResendOperation } });
         }
 
         // Input order, so a parked object reads like the batch it came from.

@@ -11,6 +11,7 @@ using Pipeline.Functions.Hosting;
 using Pipeline.Functions.Ingest;
 using Pipeline.Lambda;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Functions.XRayReplay;
 
@@ -35,9 +36,9 @@ public sealed record XRayReplayOptions
     /// <summary>An object larger than this is not a parked batch of ours (a batch parks at most ~6 MB).</summary>
     public int MaxObjectBytes { get; init; } = 16 * 1024 * 1024;
 
-    public int XRayRetryRounds { get; init; } = 3;
 
-    public TimeSpan XRayRetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Resend rounds of what X-Ray leaves unprocessed (as the ingest's, from 200 ms: a replay is not in a hurry).</summary>
+    public BackoffOptions XRayResend { get; init; } = IngestOptions.DefaultXRayResend with { BaseDelay = TimeSpan.FromMilliseconds(200) };
 
     /// <summary>The run stops taking objects when less than this is left before the deadline.</summary>
     public TimeSpan DeadlineReserve { get; init; } = TimeSpan.FromSeconds(15);
@@ -102,7 +103,7 @@ public sealed class XRayReplayHandler : ILambdaHandler
         _store = store;
         _deleter = deleter;
         _timeProvider = timeProvider;
-        _forwarder = new XRayForwarder(xray, timeProvider, options.XRayRetryRounds, options.XRayRetryDelay);
+        _forwarder = new XRayForwarder(xray, timeProvider, options.XRayResend);
     }
 
     public static ILambdaHandler Create(HandlerInitContext init)

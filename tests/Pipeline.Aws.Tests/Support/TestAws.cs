@@ -1,4 +1,5 @@
 using Pipeline.Aws.Configuration;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Aws.Tests.Support;
 
@@ -11,12 +12,12 @@ internal static class TestAws
     /// <summary>The SigV4 test suite's signing time.</summary>
     public static readonly DateTimeOffset SigningTime = new(2015, 8, 30, 12, 36, 0, TimeSpan.Zero);
 
-    public static AwsSettings Settings(RetryOptions? retry = null) => new()
+    public static AwsSettings Settings(BackoffOptions? retry = null) => new()
     {
         Region = "us-east-1",
         AccessKeyId = AccessKey,
         SecretAccessKey = SecretKey,
-        Retry = retry ?? new RetryOptions { MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) },
+        Retry = retry ?? new BackoffOptions { MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) },
     };
 
     public static AwsClients Clients(FakeAwsHandler handler, RecordingTimeProvider time, AwsSettings? settings = null, int seed = 7) =>

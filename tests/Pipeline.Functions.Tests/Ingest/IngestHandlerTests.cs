@@ -4,6 +4,7 @@ using Pipeline.Core.Archive;
 using Pipeline.Core.Kpl;
 using Pipeline.Core.Sampling;
 using Pipeline.Core.Usage;
+using Pipeline.Runtime.Resilience;
 using Pipeline.Testing.Builders;
 
 namespace Pipeline.Functions.Tests.Ingest;
@@ -264,7 +265,7 @@ public sealed class IngestHandlerTests
         failures.Should().BeEmpty();
         harness.Parked().Should().Equal(segments[1].ToJson());
         harness.Store.Keys.Should().Contain($"xray-retry/dt=2026-11-25/{IngestHarness.Shard}-{FirstSeq}.ndjson");
-        harness.XRay.Calls.Should().HaveCount(1 + harness.Options.XRayRetryRounds);
+        harness.XRay.Calls.Should().HaveCount(harness.Options.XRayResend.MaxAttempts);
         harness.ArchivedLines().Should().HaveCount(3);
         harness.LastEmf().GetProperty("XRayParked").GetInt32().Should().Be(1);
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Core.Sampling;
 using Pipeline.Functions.Ingest;
+using Pipeline.Runtime.Resilience;
 using Pipeline.Testing.Builders;
 
 namespace Pipeline.Functions.Tests.Ingest;
@@ -25,7 +26,7 @@ internal sealed class IngestHarness
             ArchiveBucket = Bucket,
             Sampling = new SamplingPolicy { Rules = [IngestOptions.FallbackRule(rate)], Tail = tail ?? new TailPolicy() },
             ForwardToXRay = forward,
-            XRayRetryDelay = TimeSpan.Zero,
+            XRayResend = new BackoffOptions { MaxAttempts = 4, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero },
             FunctionMemoryMb = 1024,
         };
         Handler = new IngestHandler(Options, Store, XRay, Decisions, Time, Metrics);

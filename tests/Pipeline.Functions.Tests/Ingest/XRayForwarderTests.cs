@@ -1,5 +1,6 @@
 using Pipeline.Aws.XRay;
 using Pipeline.Functions.Ingest;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Functions.Tests.Ingest;
 
@@ -12,7 +13,7 @@ public sealed class XRayForwarderTests
     {
         var xray = new ScriptedXRay([new UnprocessedTraceSegment("not-ours", "X", "?")], []);
 
-        var result = await new XRayForwarder(xray, TimeProvider.System, retryRounds: 2, TimeSpan.Zero).SendAsync(Documents, () => true, TestContext.Current.CancellationToken);
+        var result = await new XRayForwarder(xray, TimeProvider.System, new BackoffOptions { MaxAttempts = 3, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero }).SendAsync(Documents, () => true, TestContext.Current.CancellationToken);
 
         xray.Calls.Should().HaveCount(2);
         xray.Calls[1].Should().Equal(Documents.Select(d => d.Document));
@@ -25,7 +26,7 @@ public sealed class XRayForwarderTests
         UnprocessedTraceSegment[] refuse = [new("id2", "X", "?"), new("id0", "X", "?")];
         var xray = new ScriptedXRay(refuse, refuse, refuse, refuse, refuse);
 
-        var result = await new XRayForwarder(xray, TimeProvider.System, retryRounds: 2, TimeSpan.Zero).SendAsync(Documents, () => true, TestContext.Current.CancellationToken);
+        var result = await new XRayForwarder(xray, TimeProvider.System, new BackoffOptions { MaxAttempts = 3, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero }).SendAsync(Documents, () => true, TestContext.Current.CancellationToken);
 
         xray.Calls.Should().HaveCount(3);
         result.Refused.Select(d => d.Id).Should().Equal("id0", "id2");
@@ -37,7 +38,7 @@ public sealed class XRayForwarderTests
     {
         var xray = new ScriptedXRay();
 
-        var result = await new XRayForwarder(xray, TimeProvider.System, retryRounds: 2, TimeSpan.Zero).SendAsync(Documents, () => false, TestContext.Current.CancellationToken);
+        var result = await new XRayForwarder(xray, TimeProvider.System, new BackoffOptions { MaxAttempts = 3, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero }).SendAsync(Documents, () => false, TestContext.Current.CancellationToken);
 
         xray.Calls.Should().BeEmpty();
         result.Refused.Should().Equal(Documents);

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Functions.Tests.Ingest;
 using Pipeline.Functions.XRayReplay;
+using Pipeline.Runtime.Resilience;
 using Pipeline.Testing.Builders;
 
 namespace Pipeline.Functions.Tests.XRayReplay;
@@ -74,7 +75,7 @@ public sealed class XRayReplayHandlerTests
         Park("xray-retry/dt=2026-11-25/a.ndjson", 3);
         Park("xray-retry/dt=2026-11-25/b.ndjson", 3);
         Park("xray-retry/dt=2026-11-25/c.ndjson", 3);
-        var handler = new XRayReplayHandler(new XRayReplayOptions { ArchiveBucket = Bucket, MaxObjectsPerRun = 2, MaxDocumentsPerRun = 4, XRayRetryDelay = TimeSpan.Zero }, _store, _store, _xray, _time);
+        var handler = new XRayReplayHandler(new XRayReplayOptions { ArchiveBucket = Bucket, MaxObjectsPerRun = 2, MaxDocumentsPerRun = 4, XRayResend = new BackoffOptions { MaxAttempts = 4, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero } }, _store, _store, _xray, _time);
 
         var result = await handler.RunAsync(() => true, NullLogger.Instance, TestContext.Current.CancellationToken);
 
@@ -97,7 +98,7 @@ public sealed class XRayReplayHandlerTests
     }
 
     private XRayReplayHandler Handler() =>
-        new(new XRayReplayOptions { ArchiveBucket = Bucket, XRayRetryDelay = TimeSpan.Zero }, _store, _store, _xray, _time);
+        new(new XRayReplayOptions { ArchiveBucket = Bucket, XRayResend = new BackoffOptions { MaxAttempts = 4, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero } }, _store, _store, _xray, _time);
 
     private List<string> Park(string key, int count, DateTimeOffset? modified = null)
     {

@@ -4,6 +4,7 @@ using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Http;
 using Pipeline.Aws.XRay;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Resilience;
 using Pipeline.Testing;
 
 namespace Pipeline.IntegrationTests.Aws;
@@ -136,7 +137,7 @@ public sealed class XRaySamplingStubTests
             [AwsSettings.SecretAccessKeyVariable] = "testing",
         })) with
         {
-            Retry = new RetryOptions { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(50) },
+            Retry = new BackoffOptions { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(50) },
         };
         settings.ResolveEndpoint(AwsService.Kinesis).Port.Should().Be(9);
         return AwsClients.Create(settings, Http);

@@ -6,6 +6,7 @@ using Pipeline.Core.Sampling;
 using Pipeline.Functions.Ingest;
 using Pipeline.Lambda;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Resilience;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
 
@@ -110,7 +111,7 @@ public sealed class IngestMotoTests(MotoFixture moto) : IClassFixture<MotoFixtur
 
     private static IngestHandler Handler(MotoPipeline pipeline, IMetricsSink sink)
     {
-        var options = IngestOptions.FromEnvironment(new DictionaryEnvironment(pipeline.FunctionEnvironment()!)) with { XRayRetryDelay = TimeSpan.Zero };
+        var options = IngestOptions.FromEnvironment(new DictionaryEnvironment(pipeline.FunctionEnvironment()!)) with { XRayResend = new BackoffOptions { MaxAttempts = 4, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero } };
         var decisions = new DynamoDbTraceDecisionStore(new DynamoDbDecisionTable(pipeline.Clients.DynamoDb, pipeline.Table, TimeProvider.System), TimeProvider.System);
         return new IngestHandler(options, pipeline.Clients.ObjectStore, pipeline.Clients.XRay, decisions, TimeProvider.System, sink);
     }

@@ -12,6 +12,7 @@ using Pipeline.Core.Sampling;
 using Pipeline.Functions.Ingest;
 using Pipeline.IntegrationTests.Relay;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Resilience;
 using Pipeline.Testing;
 using Pipeline.Testing.Faults;
 
@@ -73,7 +74,7 @@ internal sealed class ProofPipeline : IAsyncDisposable
 
         // Short client-side retries so injected faults reach the handler's own failure paths.
         var viaProxy = AwsClients.Create(
-            AwsSettings.FromEnvironment(new DictionaryEnvironment(proxied)) with { Retry = new RetryOptions { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) } },
+            AwsSettings.FromEnvironment(new DictionaryEnvironment(proxied)) with { Retry = new BackoffOptions { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) } },
             Http);
         var stream = MotoFixture.UniqueName("proof");
         var bucket = MotoFixture.UniqueName("proof-archive");
@@ -100,8 +101,7 @@ internal sealed class ProofPipeline : IAsyncDisposable
                 Sampling = SamplingPolicy.Default with { Rules = [new Pipeline.Core.Sampling.SamplingRule { RuleName = "Default", Priority = 10000, FixedRate = samplingRate, ReservoirSize = 0 }] },
                 Redaction = RedactionPolicy.Default,
                 ForwardToXRay = forwardToXRay,
-                XRayRetryRounds = 2,
-                XRayRetryDelay = TimeSpan.FromMilliseconds(20),
+                XRayResend = new BackoffOptions { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(40) },
                 XRayDeadlineReserve = TimeSpan.FromSeconds(1),
             },
             Store,

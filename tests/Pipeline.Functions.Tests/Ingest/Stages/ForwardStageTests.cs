@@ -2,6 +2,7 @@ using Pipeline.Core.Archive;
 using Pipeline.Core.Sampling;
 using Pipeline.Functions.Ingest;
 using Pipeline.Functions.Ingest.Stages;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Functions.Tests.Ingest.Stages;
 
@@ -75,8 +76,8 @@ public sealed class ForwardStageTests
 
     private static ForwardStage Stage(FakeXRay xray, InMemoryObjectStore store, bool forward = true)
     {
-        var options = new IngestOptions { ArchiveBucket = IngestHarness.Bucket, ForwardToXRay = forward, XRayRetryDelay = TimeSpan.Zero };
-        return new ForwardStage(new XRayForwarder(xray, TestInvocation.Clock(), options.XRayRetryRounds, options.XRayRetryDelay), store, options);
+        var options = new IngestOptions { ArchiveBucket = IngestHarness.Bucket, ForwardToXRay = forward, XRayResend = new BackoffOptions { MaxAttempts = 4, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero } };
+        return new ForwardStage(new XRayForwarder(xray, TestInvocation.Clock(), options.XRayResend), store, options);
     }
 
     /// <summary>A validated batch with the given decisions (as decide would have set them).</summary>
