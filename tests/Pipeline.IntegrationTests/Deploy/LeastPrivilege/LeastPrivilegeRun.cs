@@ -12,6 +12,7 @@ using Pipeline.Lambda;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
 using Pipeline.Testing.Faults;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing.Iam;
 
 namespace Pipeline.IntegrationTests.Deploy.LeastPrivilege;
@@ -158,7 +159,7 @@ public sealed class LeastPrivilegeRun : IAsyncLifetime
         environment[AwsSettings.SessionTokenVariable] = role.SessionToken;
         environment[AwsSettings.EndpointUrlVariable] = _proxy!.Endpoint.ToString();
         var handlerName = (string)function["handler"]!;
-        var init = new HandlerInitContext(new Variables(environment), TimeProvider.System, Http, NullLogger.Instance);
+        var init = new HandlerInitContext(new DictionaryEnvironment(environment), TimeProvider.System, Http, NullLogger.Instance);
         var before = _proxy.Exchanges.Count;
         try
         {
@@ -258,23 +259,6 @@ public sealed class LeastPrivilegeRun : IAsyncLifetime
     /// pattern contains '=').
     /// </summary>
     public static string MotoProbeKey(string key) => key.Replace('=', '-');
-
-    private sealed class Variables(Dictionary<string, string> values) : IEnvironmentVariables
-    {
-        public string? GetEnvironmentVariable(string name) => values.GetValueOrDefault(name);
-
-        public void SetEnvironmentVariable(string name, string? value)
-        {
-            if (value is null)
-            {
-                values.Remove(name);
-            }
-            else
-            {
-                values[name] = value;
-            }
-        }
-    }
 }
 
 /// <summary>A role of the stack with the policies IAM holds for it and one session's credentials.</summary>
