@@ -40,6 +40,10 @@ public enum OtlpDecodeError
     TooManySpans = 4,
     /// <summary>Attribute values nested past <see cref="OtlpLimits.MaxValueDepth"/>, or a list value longer than <see cref="OtlpLimits.MaxAttributesPerSpan"/>.</summary>
     TooComplex = 5,
+    /// <summary>A Kinesis record with the OTLP magic and a version this reader does not know (a newer relay).</summary>
+    UnsupportedRecordVersion = 6,
+    /// <summary>A Kinesis record with the OTLP magic and no version byte.</summary>
+    TruncatedRecord = 7,
 }
 
 /// <summary>
@@ -93,6 +97,8 @@ public static class OtlpReasonNames
         OtlpDecodeError.InvalidUtf8 => "otlp_invalid_utf8",
         OtlpDecodeError.TooManySpans => "otlp_too_many_spans",
         OtlpDecodeError.TooComplex => "otlp_too_complex",
+        OtlpDecodeError.UnsupportedRecordVersion => "otlp_unsupported_version",
+        OtlpDecodeError.TruncatedRecord => "otlp_truncated_record",
         _ => "unknown",
     };
 }

@@ -21,6 +21,8 @@ namespace Pipeline.Functions.Ingest;
 /// <item><c>DECISION_TTL_HOURS</c> = 24 (1..720): how long a remembered decision lives.</item>
 /// <item><c>XRAY_FORWARD</c> = true: "false" archives only.</item>
 /// <item><c>REDACTION_RULES</c> = none: JSON <c>{"headers":[],"query_parameters":[],"keys":[]}</c> added to the built-in lists.</item>
+/// <item><c>OTLP_ANNOTATION_KEYS</c> = none: comma-separated span attributes indexed as X-Ray annotations in documents
+/// converted from OpenTelemetry spans (besides those a span lists in <c>aws.xray.annotations</c>).</item>
 /// </list>
 /// </summary>
 public sealed record IngestOptions
@@ -35,6 +37,9 @@ public sealed record IngestOptions
 
     /// <summary>Rules in SAMPLING_RULES; X-Ray allows 25 rules per account, so this is generous.</summary>
     public const int MaxSamplingRules = 100;
+
+    /// <summary>Keys in OTLP_ANNOTATION_KEYS (X-Ray indexes 50 annotations per trace).</summary>
+    public const int MaxOtlpAnnotationKeys = 50;
 
     /// <summary>Entries per list in REDACTION_RULES.</summary>
     public const int MaxRedactionEntries = 200;
@@ -52,6 +57,9 @@ public sealed record IngestOptions
     public RedactionPolicy Redaction { get; init; } = RedactionPolicy.Default;
 
     public bool ForwardToXRay { get; init; } = true;
+
+    /// <summary>Span attributes converted OTel spans index as annotations (OTLP_ANNOTATION_KEYS).</summary>
+    public IReadOnlyList<string> OtlpAnnotationKeys { get; init; } = [];
 
     /// <summary>Lambda memory size for the usage record's GB-seconds (0 when unknown).</summary>
     public int FunctionMemoryMb { get; init; }
@@ -103,6 +111,13 @@ public sealed record IngestOptions
             var f => throw Invalid(EnvironmentNames.XRayForward, $"must be 'true' or 'false', got '{f}'"),
         };
 
+        var annotationKeys = (Get(EnvironmentNames.OtlpAnnotationKeys) ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (annotationKeys.Length > MaxOtlpAnnotationKeys)
+        {
+            throw Invalid(EnvironmentNames.OtlpAnnotationKeys, $"lists {annotationKeys.Length} keys; at most {MaxOtlpAnnotationKeys}");
+        }
+
         var memory = int.TryParse(Get(FunctionMemoryVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var mb) && mb > 0 ? mb : 0;
 
         return new IngestOptions
@@ -117,6 +132,7 @@ public sealed record IngestOptions
             },
             Redaction = ParseRedaction(Get(EnvironmentNames.RedactionRules)),
             ForwardToXRay = forward,
+            OtlpAnnotationKeys = annotationKeys,
             FunctionMemoryMb = memory,
         };
     }
