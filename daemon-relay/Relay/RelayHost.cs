@@ -20,6 +20,14 @@ namespace Relay;
 /// </summary>
 public sealed class RelayHost : IAsyncDisposable
 {
+    /// <summary>Listener names: the <c>listener</c> label in /metrics and the name in bind errors.</summary>
+    public const string SamplingListener = "sampling";
+
+    public const string AdminListener = "metrics";
+
+    /// <summary>/healthz and /metrics take no bodies; a kubelet probe and a scraper need few connections.</summary>
+    public static readonly HttpListenerLimits AdminLimits = new() { MaxBodyBytes = 0, MaxConnections = 32 };
+
     private readonly RelayOptions _options;
     private readonly IKinesisClient _kinesis;
     private readonly JsonLog _log;
@@ -27,8 +35,9 @@ public sealed class RelayHost : IAsyncDisposable
     private readonly RecordBuffer _buffer;
     private readonly UdpReceiver _receiver;
     private readonly RelayPump _pump;
-    private readonly MiniHttpServer? _sampling;
-    private readonly MiniHttpServer? _admin;
+    private readonly List<HttpServer> _listeners = [];
+    private readonly HttpServer _sampling;
+    private readonly HttpServer? _admin;
     private readonly CancellationTokenSource _drain = new();
     private readonly CancellationTokenSource _background = new();
     private ShardMap? _shardMap;
@@ -58,13 +67,17 @@ public sealed class RelayHost : IAsyncDisposable
         {
             _receiver = new UdpReceiver(options.UdpEndpoint, _buffer, Metrics, log);
             var responder = new SamplingResponder(options, time, samplingUpstream, log);
-            _sampling = new MiniHttpServer(options.TcpEndpoint, responder.HandleAsync, log, "sampling");
-            _admin = options.MetricsEndpoint is null ? null : new MiniHttpServer(options.MetricsEndpoint, HandleAdminAsync, log, "metrics");
+            _sampling = AddListener(SamplingListener, options.TcpEndpoint, responder.HandleAsync, SamplingResponder.Limits);
+            _admin = options.MetricsEndpoint is { } metrics ? AddListener(AdminListener, metrics, HandleAdminAsync, AdminLimits) : null;
         }
         catch
         {
             _receiver?.Dispose();
-            _sampling?.Dispose();
+            foreach (var listener in _listeners)
+            {
+                listener.Dispose();
+            }
+
             throw;
         }
     }
@@ -73,7 +86,7 @@ public sealed class RelayHost : IAsyncDisposable
 
     public IPEndPoint UdpEndpoint => _receiver.LocalEndpoint;
 
-    public IPEndPoint? TcpEndpoint => _sampling?.LocalEndpoint;
+    public IPEndPoint? TcpEndpoint => _sampling.LocalEndpoint;
 
     public IPEndPoint? MetricsEndpoint => _admin?.LocalEndpoint;
 
@@ -92,8 +105,11 @@ public sealed class RelayHost : IAsyncDisposable
         }
 
         _pumpTask = Task.Run(() => _pump.RunAsync(_drain.Token), CancellationToken.None);
-        _sampling?.Start();
-        _admin?.Start();
+        foreach (var listener in _listeners)
+        {
+            listener.Start();
+        }
+
         _receiver.Start();
         _log.Info("relay ready",
             ("udp", UdpEndpoint.ToString()),
@@ -130,15 +146,7 @@ public sealed class RelayHost : IAsyncDisposable
             await _shardMapTask.ConfigureAwait(false);
         }
 
-        if (_sampling is not null)
-        {
-            await _sampling.StopAsync().ConfigureAwait(false);
-        }
-
-        if (_admin is not null)
-        {
-            await _admin.StopAsync().ConfigureAwait(false);
-        }
+        await Task.WhenAll(_listeners.Select(l => l.StopAsync())).ConfigureAwait(false);
 
         _log.Info("relay stopped",
             ("received", Metrics.Received),
@@ -155,8 +163,11 @@ public sealed class RelayHost : IAsyncDisposable
         }
 
         _receiver.Dispose();
-        _sampling?.Dispose();
-        _admin?.Dispose();
+        foreach (var listener in _listeners)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
         _drain.Dispose();
         _background.Dispose();
     }
@@ -183,6 +194,19 @@ public sealed class RelayHost : IAsyncDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Binds one more HTTP listener with its own connection budget and counters (label
+    /// <paramref name="name"/>); it starts with the relay and stops after the drain. Binding
+    /// happens here, so a taken port fails the constructor with a <see cref="ListenerBindException"/>
+    /// naming the listener. This is where a receiver such as OTLP/HTTP plugs in.
+    /// </summary>
+    private HttpServer AddListener(string name, IPEndPoint endpoint, HttpHandler handler, HttpListenerLimits limits)
+    {
+        var server = new HttpServer(name, endpoint, handler, limits, Metrics.Http(name), _log, _time);
+        _listeners.Add(server);
+        return server;
     }
 
     private Task<HttpResponse> HandleAdminAsync(HttpRequest request, CancellationToken cancellationToken) =>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Pipeline.Core.Wire;
+using Relay.Http;
 using Relay.Buffering;
 using Relay.Logging;
 using Relay.Telemetry;
@@ -37,7 +38,7 @@ public sealed class UdpReceiver : IDisposable
         {
             _socket.ReceiveBufferSize = SocketReceiveBufferBytes;
             _socket.ReceiveTimeout = (int)PollInterval.TotalMilliseconds;
-            _socket.Bind(bind);
+            ListenerBindException.Bind(_socket, bind, "udp");
         }
         catch
         {

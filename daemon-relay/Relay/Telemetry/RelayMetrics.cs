@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Relay.Http;
 
 namespace Relay.Telemetry;
 
@@ -26,6 +27,8 @@ public sealed class RelayMetrics
     private long _retried;
     private long _throttled;
     private long _putFailures;
+    private readonly List<HttpServerMetrics> _http = [];
+    private readonly Lock _httpLock = new();
     private Func<long> _bufferBytes = () => 0;
     private long _spoolBytes;
 
@@ -70,6 +73,23 @@ public sealed class RelayMetrics
             }
 
             return total;
+        }
+    }
+
+    /// <summary>The counters of the HTTP listener <paramref name="listener"/> (created on first use, rendered with a listener label).</summary>
+    public HttpServerMetrics Http(string listener)
+    {
+        lock (_httpLock)
+        {
+            var existing = _http.Find(h => h.Listener == listener);
+            if (existing is not null)
+            {
+                return existing;
+            }
+
+            var created = new HttpServerMetrics(listener);
+            _http.Add(created);
+            return created;
         }
     }
 
@@ -137,7 +157,55 @@ public sealed class RelayMetrics
         Gauge(text, "xray_relay_spool_bytes", "Bytes in the spool directory.", SpoolBytes);
         _batchSize.Write(text, "xray_relay_batch_records", "Records per PutRecords call.");
         _putLatency.Write(text, "xray_relay_putrecords_seconds", "PutRecords call latency.");
+        WriteHttp(text);
         return text.ToString();
+    }
+
+    private void WriteHttp(StringBuilder text)
+    {
+        HttpServerMetrics[] listeners;
+        lock (_httpLock)
+        {
+            listeners = [.. _http];
+        }
+
+        if (listeners.Length == 0)
+        {
+            return;
+        }
+
+        void Family(string name, string type, string help, Func<HttpServerMetrics, long> value)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n");
+            foreach (var listener in listeners)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{name}{{listener=\"{listener.Listener}\"}} {value(listener)}\n");
+            }
+        }
+
+        Family("xray_relay_http_connections_total", "counter", "HTTP connections accepted, by listener.", l => l.Accepted);
+        Family("xray_relay_http_open_connections", "gauge", "HTTP connections open now, by listener.", l => l.Open);
+        Family("xray_relay_http_evicted_connections_total", "counter", "Idle or slow HTTP connections closed to make room for a new one at the listener's cap.", l => l.Evicted);
+        Family("xray_relay_http_refused_connections_total", "counter", "HTTP connections answered 503 at the cap because every slot was in a handler.", l => l.Refused);
+        Family("xray_relay_http_idle_closed_connections_total", "counter", "HTTP connections closed for idling past the first-request or keep-alive timeout.", l => l.IdleClosed);
+        Family("xray_relay_http_requests_total", "counter", "HTTP requests that reached their handler, by listener.", l => l.Requests);
+        text.Append("# HELP xray_relay_http_rejected_requests_total HTTP requests refused before or by the handler's server side, by listener and reason.\n# TYPE xray_relay_http_rejected_requests_total counter\n");
+        foreach (var listener in listeners)
+        {
+            foreach (var reason in Enum.GetValues<HttpRejectReason>())
+            {
+                text.Append(CultureInfo.InvariantCulture, $"xray_relay_http_rejected_requests_total{{listener=\"{listener.Listener}\",reason=\"{HttpRejectReasons.Label(reason)}\"}} {listener.Rejected(reason)}\n");
+            }
+        }
+
+        text.Append("# HELP xray_relay_http_responses_total HTTP responses written, by listener and status code.\n# TYPE xray_relay_http_responses_total counter\n");
+        foreach (var listener in listeners)
+        {
+            foreach (var (status, count) in listener.ResponseCounts())
+            {
+                text.Append(CultureInfo.InvariantCulture, $"xray_relay_http_responses_total{{listener=\"{listener.Listener}\",code=\"{status}\"}} {count}\n");
+            }
+        }
     }
 
     private static void Counter(StringBuilder text, string name, string help, long value) =>
