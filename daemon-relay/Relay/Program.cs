@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
-using Pipeline.Aws.Configuration;
+using Pipeline.Runtime.Configuration;
 using Relay;
 using Relay.Config;
 using Relay.Logging;
@@ -50,7 +50,7 @@ catch (Relay.Http.ListenerBindException e)
     await Console.Error.WriteLineAsync($"xray-relay: {e.Message}");
     return 1;
 }
-catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or Pipeline.Aws.Configuration.AwsConfigurationException)
+catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or ConfigurationException)
 {
     log.Error("relay failed to start", ("error", e.Message));
     return 1;
