@@ -53,6 +53,7 @@ catch (Relay.Http.ListenerBindException e)
 catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or ConfigurationException)
 {
     log.Error("relay failed to start", ("error", e.Message));
+    await Console.Error.WriteLineAsync($"xray-relay: {e.Message}");
     return 1;
 }
 

@@ -35,6 +35,7 @@ public sealed class RelayHost : IAsyncDisposable
     private readonly RecordBuffer _buffer;
     private readonly UdpReceiver _receiver;
     private readonly RelayPump _pump;
+    private readonly SpoolDirectory? _spool;
     private readonly List<HttpServer> _listeners = [];
     private readonly HttpServer _sampling;
     private readonly HttpServer? _admin;
@@ -53,9 +54,11 @@ public sealed class RelayHost : IAsyncDisposable
         _log = log;
         _time = time;
         Metrics = new RelayMetrics();
-        policy ??= new SenderPolicy();
+        policy = (policy ?? new SenderPolicy()) with { CallTimeout = options.SendTimeout };
         _buffer = new RecordBuffer(options.BufferMemoryBytes, Metrics);
-        var spool = options.SpoolDir is null ? null : new SpoolDirectory(options.SpoolDir, options.SpoolMaxBytes, Metrics, log);
+        _spool = options.SpoolDir is null ? null : new SpoolDirectory(options.SpoolDir, options.SpoolMaxBytes, Metrics, log);
+        var spool = _spool;
+        Metrics.ObserveHealth(Health);
         IBatchEncoder encoder = options.Aggregate ? new AggregatingEncoder(() => _shardMap) : new PlainEncoder();
         var collector = new BatchCollector(_buffer, time, options.FlushInterval, encoder.MaxBatchRecords, encoder.MaxBatchBytes);
         var sender = new KinesisSender(kinesis, options.Stream, Metrics, log, time, random ?? Random.Shared, policy);
@@ -65,7 +68,7 @@ public sealed class RelayHost : IAsyncDisposable
         };
         try
         {
-            _receiver = new UdpReceiver(options.UdpEndpoint, _buffer, Metrics, log);
+            _receiver = new UdpReceiver(options.UdpEndpoint, _buffer, Metrics, log, options.ReceiveBufferKb * 1024);
             var responder = new SamplingResponder(options, time, samplingUpstream, log);
             _sampling = AddListener(SamplingListener, options.TcpEndpoint, responder.HandleAsync, SamplingResponder.Limits);
             _admin = options.MetricsEndpoint is { } metrics ? AddListener(AdminListener, metrics, HandleAdminAsync, AdminLimits) : null;
@@ -93,6 +96,23 @@ public sealed class RelayHost : IAsyncDisposable
     /// <summary>False while Kinesis is considered down (reported by /healthz, which still answers 200).</summary>
     public bool KinesisHealthy => _pump.Healthy;
 
+    /// <summary>What /healthz and /readyz report: each problem a short reason.</summary>
+    public HealthReport Health()
+    {
+        var problems = new List<string>();
+        if (!_pump.Healthy)
+        {
+            problems.Add(_spool is null ? "kinesis unavailable (no spool: holding in memory, then buffer_full)" : "kinesis unavailable (spooling)");
+        }
+
+        if (_spool is { Failing: true })
+        {
+            problems.Add("spool unwritable (outage batches are dropped as spool_unwritable)");
+        }
+
+        return problems.Count == 0 ? HealthReport.Ok : new HealthReport(problems);
+    }
+
     /// <summary>Completes when the send loop ends (after <see cref="StopAsync"/> drained).</summary>
     public Task Completion => _pumpTask ?? Task.CompletedTask;
 
@@ -119,6 +139,7 @@ public sealed class RelayHost : IAsyncDisposable
             ("region", _options.Region),
             ("aggregate", _options.Aggregate),
             ("buffer_mb", _options.BufferMemoryMb),
+            ("udp_receive_buffer_bytes", _receiver.ReceiveBufferBytes),
             ("spool", _options.SpoolDir),
             ("sdk_sampling", _options.SdkSampling.ToString().ToLowerInvariant()));
     }
@@ -212,9 +233,19 @@ public sealed class RelayHost : IAsyncDisposable
     private Task<HttpResponse> HandleAdminAsync(HttpRequest request, CancellationToken cancellationToken) =>
         Task.FromResult((request.Method, request.Path) switch
         {
-            ("GET", "/healthz") => HttpResponse.Text(200, KinesisHealthy ? "ok\n" : "ok (kinesis unavailable, spooling)\n"),
+            ("GET", "/healthz") => HttpResponse.Text(200, HealthText(Health())),
+            ("GET", "/readyz") => Readiness(),
             ("GET", "/metrics") => HttpResponse.Text(200, Metrics.ToPrometheus(), "text/plain; version=0.0.4; charset=utf-8"),
-            (_, "/healthz" or "/metrics") => HttpResponse.Text(405, "method not allowed\n"),
+            (_, "/healthz" or "/readyz" or "/metrics") => HttpResponse.Text(405, "method not allowed\n"),
             _ => HttpResponse.Text(404, "not found\n"),
         });
+
+    private HttpResponse Readiness()
+    {
+        var health = Health();
+        return health.Healthy ? HttpResponse.Text(200, "ok\n") : HttpResponse.Text(503, HealthText(health));
+    }
+
+    private static string HealthText(HealthReport health) =>
+        health.Healthy ? "ok\n" : "degraded: " + string.Join("; ", health.Problems) + "\n";
 }

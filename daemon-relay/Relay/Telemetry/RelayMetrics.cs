@@ -27,6 +27,9 @@ public sealed class RelayMetrics
     private long _retried;
     private long _throttled;
     private long _putFailures;
+    private long _putTimeouts;
+    private Func<KernelUdpDrops?> _kernelDrops = () => null;
+    private Func<HealthReport> _health = () => HealthReport.Ok;
     private readonly List<HttpServerMetrics> _http = [];
     private readonly Lock _httpLock = new();
     private Func<long> _bufferBytes = () => 0;
@@ -122,6 +125,16 @@ public sealed class RelayMetrics
 
     public void OnPutFailure() => Interlocked.Increment(ref _putFailures);
 
+    public void OnPutTimeout() => Interlocked.Increment(ref _putTimeouts);
+
+    public long PutTimeouts => Interlocked.Read(ref _putTimeouts);
+
+    /// <summary>Reads the kernel's UDP drop counters at scrape time.</summary>
+    public void ObserveKernelDrops(Func<KernelUdpDrops?> drops) => _kernelDrops = drops;
+
+    /// <summary>Reads the relay's health at scrape time.</summary>
+    public void ObserveHealth(Func<HealthReport> health) => _health = health;
+
     public void OnBatch(int records, TimeSpan latency)
     {
         _batchSize.Observe(records);
@@ -153,6 +166,22 @@ public sealed class RelayMetrics
         Counter(text, "xray_relay_retried_records_total", "Records sent again after a partial PutRecords failure.", Retried);
         Counter(text, "xray_relay_throttled_records_total", "Records Kinesis refused with ProvisionedThroughputExceededException.", Throttled);
         Counter(text, "xray_relay_putrecords_failures_total", "PutRecords calls that failed as a whole (network, 5xx).", Interlocked.Read(ref _putFailures));
+        Counter(text, "xray_relay_putrecords_timeouts_total", "PutRecords calls that did not answer within --send-timeout (each marks Kinesis down).", PutTimeouts);
+        if (_kernelDrops() is { } kernel)
+        {
+            if (kernel.SocketDrops is { } socketDrops)
+            {
+                Counter(text, "xray_relay_udp_socket_drops_total", "Datagrams the kernel dropped for the relay's UDP socket (receive buffer full; /proc/net/udp drops).", socketDrops);
+            }
+
+            if (kernel.RcvbufErrors is { } rcvbuf)
+            {
+                Counter(text, "xray_relay_udp_rcvbuf_errors_total", "UDP datagrams dropped for a full receive buffer in the relay's network namespace, all sockets (/proc/net/snmp RcvbufErrors).", rcvbuf);
+            }
+        }
+
+        var health = _health();
+        Gauge(text, "xray_relay_healthy", "1 when Kinesis takes batches and the spool (if any) is writable; 0 when degraded.", health.Healthy ? 1 : 0);
         Gauge(text, "xray_relay_buffer_bytes", "Bytes of segments held in memory (buffered, batched or in flight).", BufferBytes);
         Gauge(text, "xray_relay_spool_bytes", "Bytes in the spool directory.", SpoolBytes);
         _batchSize.Write(text, "xray_relay_batch_records", "Records per PutRecords call.");
@@ -263,4 +292,15 @@ public sealed class RelayMetrics
             text.Append(CultureInfo.InvariantCulture, $"{name}_bucket{{le=\"+Inf\"}} {cumulative}\n{name}_sum {sum}\n{name}_count {cumulative}\n");
         }
     }
+}
+
+/// <summary>Kernel UDP drop counters: for the relay's socket, and for its network namespace (null when unreadable).</summary>
+public sealed record KernelUdpDrops(long? SocketDrops, long? RcvbufErrors);
+
+/// <summary>What /healthz says: healthy, or degraded with the reasons.</summary>
+public sealed record HealthReport(IReadOnlyList<string> Problems)
+{
+    public static HealthReport Ok { get; } = new([]);
+
+    public bool Healthy => Problems.Count == 0;
 }
