@@ -40,9 +40,20 @@ public static class ArchiveKeys
     public static string Quarantine(string shardId, string firstSequenceNumber, DateTimeOffset firstArrival) =>
         Daily(QuarantinePrefix, shardId, firstSequenceNumber, firstArrival, ".ndjson.gz");
 
-    /// <summary><c>usage/dt=YYYY-MM-DD/&lt;shard&gt;-&lt;firstSeq&gt;.json</c></summary>
+    /// <summary><c>usage/dt=YYYY-MM-DD/&lt;shard&gt;-&lt;firstSeq&gt;.json</c>: the batch's own key, so a retry overwrites it.</summary>
     public static string Usage(string shardId, string firstSequenceNumber, DateTimeOffset firstArrival) =>
         Daily(UsagePrefix, shardId, firstSequenceNumber, firstArrival, ".json");
+
+    /// <summary><c>segments/dt=YYYY-MM-DD/hour=HH/</c>: one arrival hour of the archive, for listing (the hour of <paramref name="hour"/>, UTC).</summary>
+    public static string SegmentsHourPrefix(DateTimeOffset hour)
+    {
+        var utc = hour.UtcDateTime;
+        return string.Create(CultureInfo.InvariantCulture, $"{SegmentsPrefix}dt={utc:yyyy-MM-dd}/hour={utc:HH}/");
+    }
+
+    /// <summary><c>usage/dt=YYYY-MM-DD/</c>: one day of usage records, for listing.</summary>
+    public static string UsageDayPrefix(DateOnly day) =>
+        string.Create(CultureInfo.InvariantCulture, $"{UsagePrefix}dt={day:yyyy-MM-dd}/");
 
     /// <summary><c>xray-retry/dt=YYYY-MM-DD/&lt;shard&gt;-&lt;firstSeq&gt;.ndjson</c> (uncompressed: the replay reads it line by line).</summary>
     public static string XRayRetry(string shardId, string firstSequenceNumber, DateTimeOffset firstArrival) =>

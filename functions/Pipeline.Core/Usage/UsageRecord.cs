@@ -4,7 +4,7 @@ namespace Pipeline.Core.Usage;
 
 /// <summary>
 /// What one ingest invocation did with one Kinesis batch, written to
-/// <c>usage/dt=YYYY-MM-DD/&lt;shard&gt;-&lt;firstSeq&gt;.json</c> (see <see cref="UsageKeys"/>).
+/// <c>usage/dt=YYYY-MM-DD/&lt;shard&gt;-&lt;firstSeq&gt;.json</c> (see <see cref="Archive.ArchiveKeys.Usage"/>).
 /// The key and the sequence range are those of the batch, like the archive object, so a retried
 /// batch overwrites its own record and <see cref="UsageAggregator"/> can drop a stale record
 /// whose range another record already covers.

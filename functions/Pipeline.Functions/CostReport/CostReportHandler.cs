@@ -1,3 +1,4 @@
+using Pipeline.Core.Archive;
 using Pipeline.Functions.ServiceGraph;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -195,7 +196,7 @@ public sealed class CostReportHandler : ILambdaHandler
             return (existing, 0);
         }
 
-        var objects = await _store.ListAsync(bucket, UsageKeys.DayPrefix(day), MaxUsageFilesPerDay, ct).ConfigureAwait(false);
+        var objects = await _store.ListAsync(bucket, ArchiveKeys.UsageDayPrefix(day), MaxUsageFilesPerDay, ct).ConfigureAwait(false);
         if (objects.Count >= MaxUsageFilesPerDay)
         {
             notes.Add($"More than {MaxUsageFilesPerDay} usage files on {day:yyyy-MM-dd}: only the first were read.");

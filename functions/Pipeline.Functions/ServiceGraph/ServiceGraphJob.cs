@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Globalization;
-using System.IO.Compression;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Pipeline.Aws.Storage;
@@ -120,7 +118,7 @@ public sealed class ServiceGraphJob
         var hour = new DateTimeOffset(windowStart.UtcDateTime.Date.AddHours(windowStart.UtcDateTime.Hour), TimeSpan.Zero);
         for (var last = windowEnd + ServiceGraphSql.ArrivalGrace; hour < last; hour = hour.AddHours(1))
         {
-            prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"{ArchiveKeys.SegmentsPrefix}dt={hour.UtcDateTime:yyyy-MM-dd}/hour={hour.UtcDateTime:HH}/"));
+            prefixes.Add(ArchiveKeys.SegmentsHourPrefix(hour));
         }
 
         return prefixes;
@@ -148,10 +146,7 @@ public sealed class ServiceGraphJob
     /// <summary>Gunzips one object (or reads it plain) and adds each NDJSON line; a line over <see cref="MaxLineBytes"/> is skipped as unparseable.</summary>
     internal static async Task FeedAsync(ServiceGraphBuilder builder, byte[] bytes, string key, CancellationToken cancellationToken)
     {
-        // gzip magic number 1f 8b (RFC 1952); the archive is gzip, but a plain object is read as is.
-        var gzip = bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
-        await using var raw = new MemoryStream(bytes, writable: false);
-        await using Stream input = gzip ? new GZipStream(raw, CompressionMode.Decompress) : raw;
+        await using var input = ArchiveObjects.OpenRead(bytes);
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {

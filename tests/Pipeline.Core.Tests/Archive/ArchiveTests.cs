@@ -94,4 +94,36 @@ public sealed class ArchiveTests
         json.RootElement.GetProperty("size").GetInt32().Should().Be(3);
         json.RootElement.GetProperty("original_base64").GetBytesFromBase64().Should().Equal(original);
     }
+
+    [Fact]
+    public void Keys_ListingPrefixes_AreThePrefixesOfTheObjectKeys()
+    {
+        ArchiveKeys.Segments(Shard, Seq, Arrival).Should().StartWith(ArchiveKeys.SegmentsHourPrefix(new DateTimeOffset(2026, 11, 25, 23, 0, 0, TimeSpan.Zero)));
+        ArchiveKeys.SegmentsHourPrefix(Arrival).Should().Be("segments/dt=2026-11-25/hour=23/");
+        ArchiveKeys.Usage(Shard, Seq, Arrival).Should().StartWith(ArchiveKeys.UsageDayPrefix(new DateOnly(2026, 11, 25)));
+    }
+
+    [Fact]
+    public void Objects_GzipThenRead_SameLinesBackAndPlainObjectsReadAsIs()
+    {
+        var ndjson = "{\"a\":1}\n\n{\"b\":2}\n"u8.ToArray();
+        using var gzipped = ArchiveObjects.Gzip(ndjson);
+        var stored = gzipped.WrittenMemory.ToArray();
+
+        ArchiveObjects.IsGzip(stored).Should().BeTrue();
+        ArchiveObjects.Content(stored).Should().Equal(ndjson);
+        ArchiveObjects.IsGzip(ndjson).Should().BeFalse();
+        ArchiveObjects.Content(ndjson).Should().Equal(ndjson);
+        using var reader = new StreamReader(ArchiveObjects.OpenRead(stored));
+        reader.ReadToEnd().Should().Be(Encoding.UTF8.GetString(ndjson));
+        ArchiveObjects.Lines(ndjson).Select(l => Encoding.UTF8.GetString(l.Span)).Should().Equal("{\"a\":1}", "{\"b\":2}");
+    }
+
+    [Fact]
+    public void Objects_EmptyInput_IsAValidEmptyGzip()
+    {
+        using var gzipped = ArchiveObjects.Gzip([]);
+
+        ArchiveObjects.Content(gzipped.WrittenSpan).Should().BeEmpty();
+    }
 }

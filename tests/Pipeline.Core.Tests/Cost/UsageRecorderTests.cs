@@ -1,3 +1,4 @@
+using Pipeline.Core.Archive;
 using Pipeline.Core.Usage;
 
 namespace Pipeline.Core.Tests.Cost;
@@ -43,7 +44,7 @@ public sealed class UsageRecorderTests
         record.KeptByReason.Should().Be(new KeptByReason { TailFault = 1 });
         record.Services.Select(s => s.Name).Should().Equal("db", "web");
         record.Services[1].Kept.TailFault.Should().Be(1);
-        UsageKeys.For(record).Should().Be("usage/dt=2026-11-25/shardId-000000000001-42.json");
+        ArchiveKeys.Usage(record.Shard, record.FirstSequence, record.ArrivedAt).Should().Be("usage/dt=2026-11-25/shardId-000000000001-42.json");
     }
 
     [Fact]

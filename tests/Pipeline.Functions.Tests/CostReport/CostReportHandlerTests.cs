@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using MimeKit;
+using Pipeline.Core.Archive;
 using Pipeline.Core.Cost;
 using Pipeline.Core.Usage;
 using Pipeline.Functions.CostReport;
@@ -210,7 +211,7 @@ public sealed class CostReportHandlerTests
                 KeptByReason = new KeptByReason { Head = 20_000 },
                 Services = [new ServiceUsage { Name = "web", Segments = 400_000, Traces = 200_000, Kept = new KeptByReason { Head = 20_000 } }],
             };
-            await _store.PutAsync(Bucket, UsageKeys.For(record), UsageJson.Serialize(record), "application/json", TestContext.Current.CancellationToken);
+            await _store.PutAsync(Bucket, ArchiveKeys.Usage(record.Shard, record.FirstSequence, record.ArrivedAt), UsageJson.Serialize(record), "application/json", TestContext.Current.CancellationToken);
         }
     }
 }

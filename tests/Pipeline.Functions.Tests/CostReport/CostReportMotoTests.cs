@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
+using Pipeline.Core.Archive;
 using Pipeline.Core.Cost;
 using Pipeline.Core.Usage;
 using Pipeline.Functions.CostReport;
@@ -35,7 +36,7 @@ public sealed class CostReportMotoTests(MotoFixture moto) : IClassFixture<MotoFi
             KeptByReason = new KeptByReason { Head = 14_000, TailError = 1_000 },
             Services = [new ServiceUsage { Name = "service-a", Segments = 300_000, Traces = 150_000, Kept = new KeptByReason { Head = 14_000, TailError = 1_000 } }],
         };
-        await _aws.ObjectStore.PutAsync(bucket, UsageKeys.For(record), UsageJson.Serialize(record), "application/json", ct);
+        await _aws.ObjectStore.PutAsync(bucket, ArchiveKeys.Usage(record.Shard, record.FirstSequence, record.ArrivedAt), UsageJson.Serialize(record), "application/json", ct);
         var handler = new CostReportHandler(Settings(bucket, sender), PriceTable.Default, _aws.ObjectStore, _aws.Ses, _time);
 
         using var input = new MemoryStream("""{"id":"1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-11-26T07:00:00Z","detail":{}}"""u8.ToArray());

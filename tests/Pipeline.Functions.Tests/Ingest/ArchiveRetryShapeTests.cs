@@ -4,7 +4,7 @@ namespace Pipeline.Functions.Tests.Ingest;
 
 /// <summary>
 /// The archive invariant under Lambda's retry shapes: each valid segment is in the archive exactly
-/// once after the retries settle (see IngestHandler's remarks for the scheme and its precise guarantee).
+/// once after the retries settle (functions/Pipeline.Functions/Ingest/README.md, "The archive holds each valid segment exactly once", states the scheme and its precise guarantee).
 /// "An attempt that failed after its archive write" is modelled by running the handler and then
 /// ignoring its answer, as Lambda does after a timeout or crash.
 /// </summary>

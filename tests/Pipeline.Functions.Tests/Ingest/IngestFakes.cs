@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Aws.Storage;
 using Pipeline.Aws.XRay;
+using Pipeline.Core.Archive;
 using Pipeline.Core.Sampling;
 using Pipeline.Functions.Ingest;
 using Pipeline.Functions.XRayReplay;
@@ -74,7 +75,7 @@ internal sealed class InMemoryObjectStore : IObjectStore, IObjectDeleter
 
     public static IEnumerable<string> LinesOf(string key, byte[] content)
     {
-        var text = Encoding.UTF8.GetString(key.EndsWith(".gz", StringComparison.Ordinal) ? ArchiveObjects.Gunzip(content) : content);
+        var text = Encoding.UTF8.GetString(ArchiveObjects.Content(content));
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Pipeline.Core.Archive;
 using Pipeline.Core.Kpl;
 using Pipeline.Core.Sampling;
 using Pipeline.Core.Usage;
@@ -345,7 +346,7 @@ public sealed class IngestHandlerTests
 
         await harness.RunAsync(IngestHarness.Batch([root.ToUtf8(), child.ToUtf8(), other.ToUtf8(), "{}"u8.ToArray()], 0, 4));
 
-        var key = UsageKeys.For(new DateOnly(2026, 11, 25), IngestHarness.Shard, FirstSeq);
+        var key = ArchiveKeys.Usage(IngestHarness.Shard, FirstSeq, IngestHarness.FirstArrival);
         var usage = UsageJson.TryDeserialize(harness.Store.Get(IngestHarness.Bucket, key));
         usage.Should().NotBeNull();
         usage!.FirstSequence.Should().Be(FirstSeq);

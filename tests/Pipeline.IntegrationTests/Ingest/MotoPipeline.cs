@@ -5,6 +5,7 @@ using Amazon.S3.Model;
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Kinesis;
+using Pipeline.Core.Archive;
 using Pipeline.Functions.Ingest;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
@@ -87,7 +88,7 @@ internal sealed class MotoPipeline : IDisposable
         foreach (var stored in await Clients.ObjectStore.ListAsync(Bucket, prefix, cancellationToken: cancellationToken))
         {
             var content = await Clients.ObjectStore.GetAsync(Bucket, stored.Key, cancellationToken);
-            var text = Encoding.UTF8.GetString(stored.Key.EndsWith(".gz", StringComparison.Ordinal) ? ArchiveObjects.Gunzip(content!) : content!);
+            var text = Encoding.UTF8.GetString(ArchiveObjects.Content(content!));
             lines.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         }
 

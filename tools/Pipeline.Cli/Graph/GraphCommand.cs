@@ -7,6 +7,7 @@ using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Storage;
 using Pipeline.Cli.Query;
+using Pipeline.Core.Archive;
 using Pipeline.Core.Graph;
 using Pipeline.Functions.ServiceGraph;
 
@@ -194,7 +195,7 @@ public static class GraphCommand
                 var bytes = await store.GetAsync(bucket, o.Key, cancellationToken).ConfigureAwait(false);
                 if (bytes is not null)
                 {
-                    await local.PutAsync(bucket, o.Key, bytes, "application/gzip", cancellationToken).ConfigureAwait(false);
+                    await local.PutAsync(bucket, o.Key, bytes, ArchiveObjects.GzipNdjsonContentType, cancellationToken).ConfigureAwait(false);
                 }
             }
         }

@@ -1,12 +1,16 @@
-using System.Buffers;
 using System.IO.Compression;
 
-namespace Pipeline.Functions.Ingest;
+namespace Pipeline.Core.Archive;
 
-/// <summary>Content types and gzip framing of the objects the ingest writes.</summary>
-internal static class ArchiveObjects
+/// <summary>
+/// How the archive's objects are framed (DESIGN.md "Archive"): gzip NDJSON for segments/ and
+/// quarantine/ (keys end in <c>.gz</c>), plain NDJSON for xray-retry/, JSON for usage/; the content
+/// type each is written with; and the reading side (tools, the replay, the graph, tests). Lines are
+/// <see cref="ArchiveLines"/>, keys <see cref="ArchiveKeys"/>.
+/// </summary>
+public static class ArchiveObjects
 {
-    /// <summary>NDJSON media type; the gzip is the object's content, not a transfer encoding, so Athena reads it by the .gz suffix.</summary>
+    /// <summary>Gzip NDJSON objects: the gzip is the object's content, not a transfer encoding, so Athena reads it by the .gz suffix.</summary>
     public const string GzipNdjsonContentType = "application/gzip";
 
     public const string NdjsonContentType = "application/x-ndjson";
@@ -25,7 +29,21 @@ internal static class ArchiveObjects
         return output;
     }
 
-    /// <summary>Reads a gzip object back (tests and tools).</summary>
+    /// <summary>True when <paramref name="stored"/> starts with the gzip magic number 1f 8b (RFC 1952).</summary>
+    public static bool IsGzip(ReadOnlySpan<byte> stored) => stored.Length >= 2 && stored[0] == 0x1f && stored[1] == 0x8b;
+
+    /// <summary>An archive object's content as a stream: decompressed when it is gzip (every segments/ and quarantine/ object), as is otherwise.</summary>
+    public static Stream OpenRead(byte[] stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        var raw = new MemoryStream(stored, writable: false);
+        return IsGzip(stored) ? new GZipStream(raw, CompressionMode.Decompress, leaveOpen: false) : raw;
+    }
+
+    /// <summary>An archive object's content as bytes: gunzipped when it is gzip, a copy otherwise.</summary>
+    public static byte[] Content(ReadOnlySpan<byte> stored) => IsGzip(stored) ? Gunzip(stored) : stored.ToArray();
+
+    /// <summary>Reads a gzip object back.</summary>
     public static byte[] Gunzip(ReadOnlySpan<byte> gzipped)
     {
         using var input = new MemoryStream(gzipped.ToArray(), writable: false);
@@ -52,11 +70,5 @@ internal static class ArchiveObjects
         }
 
         return lines;
-    }
-
-    public static void WriteLine(IBufferWriter<byte> output, ReadOnlySpan<byte> line)
-    {
-        output.Write(line);
-        output.Write("\n"u8);
     }
 }

@@ -1,13 +1,13 @@
 using System.Buffers;
 
-namespace Pipeline.Functions.Ingest;
+namespace Pipeline.Core.Archive;
 
 /// <summary>
 /// An <see cref="IBufferWriter{T}"/> on ArrayPool arrays, so a batch's megabyte of NDJSON (and its
 /// gzip) does not allocate a fresh large-object-heap array per invocation. Dispose returns the array;
 /// <see cref="WrittenMemory"/> is invalid after that. Bounded by <see cref="MaxBytes"/>.
 /// </summary>
-internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     /// <summary>A Kinesis batch is at most 6 MB of payload (Lambda's invocation limit); gzip and NDJSON framing stay far below this.</summary>
     public const int MaxBytes = 256 * 1024 * 1024;
