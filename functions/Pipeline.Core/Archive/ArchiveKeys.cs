@@ -29,13 +29,6 @@ public static class ArchiveKeys
         return string.Create(CultureInfo.InvariantCulture, $"{SegmentsPrefix}dt={utc:yyyy-MM-dd}/hour={utc:HH}/{Name(shardId, firstSequenceNumber)}.ndjson.gz");
     }
 
-    /// <summary><c>segments/dt=YYYY-MM-DD/hour=HH/</c>: the partition of every batch whose first record arrived in that hour.</summary>
-    public static string SegmentsHourPrefix(DateTimeOffset hour)
-    {
-        var utc = hour.UtcDateTime;
-        return string.Create(CultureInfo.InvariantCulture, $"{SegmentsPrefix}dt={utc:yyyy-MM-dd}/hour={utc:HH}/");
-    }
-
     /// <summary><c>quarantine/dt=YYYY-MM-DD/&lt;shard&gt;-&lt;firstSeq&gt;.ndjson.gz</c></summary>
     public static string Quarantine(string shardId, string firstSequenceNumber, DateTimeOffset firstArrival) =>
         Daily(QuarantinePrefix, shardId, firstSequenceNumber, firstArrival, ".ndjson.gz");
