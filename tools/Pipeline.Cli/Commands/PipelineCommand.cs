@@ -2,6 +2,7 @@ using System.CommandLine;
 using Pipeline.Cli.Graph;
 using Pipeline.Cli.Query;
 using Pipeline.Cli.Trace;
+using Pipeline.Cli.Ui;
 
 namespace Pipeline.Cli.Commands;
 
@@ -17,6 +18,7 @@ internal static class PipelineCommand
             SendCommand.Create(context),
             QueryCommand.Create(queryContext),
             TraceCommand.Create(traceContext ?? new TraceCommandContext(queryContext)),
+            UiCommand.Create(traceContext ?? new TraceCommandContext(queryContext)),
             CompactCommand.Create(queryContext),
             GraphCommand.Create(graphContext),
             ReportCommand.Create(context),
