@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
-using Pipeline.Aws.Configuration;
+using Pipeline.Runtime.Configuration;
 using Relay;
 using Relay.Config;
 using Relay.Logging;
@@ -44,7 +44,7 @@ try
     host = new RelayHost(options, clients.Kinesis, log, TimeProvider.System, clients.SamplingUpstream);
     await host.StartAsync();
 }
-catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or Pipeline.Aws.Configuration.AwsConfigurationException)
+catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or ConfigurationException)
 {
     log.Error("relay failed to start", ("error", e.Message));
     return 1;

@@ -1,6 +1,7 @@
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Kinesis;
+using Pipeline.Runtime.Configuration;
 using Relay.Config;
 using Relay.Sampling;
 
@@ -15,9 +16,9 @@ namespace Relay;
 /// </summary>
 public sealed class RelayClients : IDisposable
 {
-    private readonly AwsClients _aws;
+    private readonly SignedAwsClients _aws;
 
-    private RelayClients(AwsClients aws, ISamplingUpstream? samplingUpstream)
+    private RelayClients(SignedAwsClients aws, ISamplingUpstream? samplingUpstream)
     {
         _aws = aws;
         SamplingUpstream = samplingUpstream;
@@ -41,7 +42,7 @@ public sealed class RelayClients : IDisposable
             settings = settings with { ServiceEndpointUrls = endpoints };
         }
 
-        var aws = AwsClients.Create(settings);
+        var aws = SignedAwsClients.Create(settings);
         return new RelayClients(aws, options.SdkSampling == SdkSamplingMode.Proxy ? new XRaySamplingUpstream(aws.XRay) : null);
     }
 

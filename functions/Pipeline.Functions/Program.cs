@@ -1,7 +1,7 @@
 // The single Lambda `bootstrap` executable: _HANDLER picks the function (see Hosting/FunctionCatalog).
 using System.Runtime.InteropServices;
 using Pipeline.Functions.Hosting;
-using Pipeline.Lambda;
+using Pipeline.Runtime.Configuration;
 
 using var stopping = new CancellationTokenSource();
 
@@ -15,7 +15,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
 await using var stdout = Console.OpenStandardOutput();
 return await Bootstrap.RunAsync(
     FunctionCatalog.Create(),
-    ProcessEnvironmentVariables.Instance,
+    ProcessEnvironment.Instance,
     TimeProvider.System,
     stdout,
     stopping.Token).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Lambda;
 
@@ -49,6 +50,12 @@ public sealed record LambdaError(
         if (exception is LambdaInitException init)
         {
             return Create(init.Message, init.ErrorType, []);
+        }
+
+        // Bad settings are the operator's to fix, not a crash: the message names every variable.
+        if (exception is ConfigurationException config)
+        {
+            return Create(config.Message, Types.ConfigInvalid, []);
         }
 
         var frames = (exception.StackTrace ?? string.Empty)

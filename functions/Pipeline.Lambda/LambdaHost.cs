@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Pipeline.Lambda.Logging;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Lambda;
 
@@ -45,14 +46,14 @@ public sealed record LambdaHostOptions
 public sealed class LambdaHost
 {
     private readonly IRuntimeApiClient _runtimeApi;
-    private readonly IEnvironmentVariables _environment;
+    private readonly IEnvironment _environment;
     private readonly TimeProvider _timeProvider;
     private readonly JsonLineLogger _logger;
     private readonly LambdaHostOptions _options;
 
     public LambdaHost(
         IRuntimeApiClient runtimeApi,
-        IEnvironmentVariables environment,
+        IEnvironment environment,
         TimeProvider timeProvider,
         JsonLineLogger logger,
         LambdaHostOptions? options = null)
@@ -138,7 +139,7 @@ public sealed class LambdaHost
     private async Task<int> InvokeAsync(ILambdaHandler handler, Invocation invocation, CancellationToken stoppingToken)
     {
         // Tracing SDKs read the header from the environment, as in Lambda's managed runtimes.
-        _environment.SetEnvironmentVariable(LambdaEnvironmentVariables.TraceId, invocation.TraceId);
+        _environment.SetVariable(LambdaEnvironmentVariables.TraceId, invocation.TraceId);
 
         var untilDeadline = invocation.Deadline - _options.DeadlineMargin - _timeProvider.GetUtcNow();
         using var deadline = new CancellationTokenSource(untilDeadline > TimeSpan.Zero ? untilDeadline : TimeSpan.Zero, _timeProvider);

@@ -1,4 +1,6 @@
 using Pipeline.Aws.Configuration;
+using Pipeline.Aws.Tests.Support;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Aws.Tests;
 
@@ -92,7 +94,7 @@ public sealed class AwsSettingsTests
     {
         var act = () => AwsSettings.FromEnvironment(Env(("AWS_ENDPOINT_URL_KINESIS", value)));
 
-        act.Should().Throw<AwsConfigurationException>().WithMessage("*AWS_ENDPOINT_URL_KINESIS*");
+        act.Should().Throw<ConfigurationException>().WithMessage($"AWS_ENDPOINT_URL_KINESIS: '{value}' is not an absolute http(s) URL");
     }
 
     [Fact]
@@ -113,18 +115,19 @@ public sealed class AwsSettingsTests
     [Fact]
     public void S3Config_WithEndpoint_IsPathStyleAtThatUrl()
     {
-        var config = AwsClients.S3Config(AwsSettings.FromEnvironment(Env(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"), ("AWS_REGION", "eu-west-1"))));
+        var config = AwsClients.S3Config(AwsSettings.FromEnvironment(Env(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"), ("AWS_REGION", "eu-west-1"))), SharedHttp);
 
         config.ForcePathStyle.Should().BeTrue();
         config.ServiceURL.Should().StartWith("http://127.0.0.1:5000");
         config.AuthenticationRegion.Should().Be("eu-west-1");
         config.IgnoreConfiguredEndpointUrls.Should().BeTrue();
+        config.HttpClientFactory.Should().BeSameAs(SharedHttp, "the SDK clients send through the executable's one pooled HttpClient");
     }
 
     [Fact]
     public void S3Config_WithoutEndpoint_IsVirtualHostedInTheRegion()
     {
-        var config = AwsClients.S3Config(AwsSettings.FromEnvironment(Env(("AWS_REGION", "eu-west-1"))));
+        var config = AwsClients.S3Config(AwsSettings.FromEnvironment(Env(("AWS_REGION", "eu-west-1"))), SharedHttp);
 
         config.ForcePathStyle.Should().BeFalse();
         config.ServiceURL.Should().BeNull();
@@ -134,10 +137,12 @@ public sealed class AwsSettingsTests
     [Fact]
     public void DynamoDbConfig_ServiceVariable_IsUsedOverGlobal()
     {
-        var config = AwsClients.DynamoDbConfig(AwsSettings.FromEnvironment(Env(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"), ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"))));
+        var config = AwsClients.DynamoDbConfig(AwsSettings.FromEnvironment(Env(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"), ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"))), SharedHttp);
 
         config.ServiceURL.Should().StartWith("http://127.0.0.1:8000");
     }
+
+    private static readonly AwsClients.SharedHttpClientFactory SharedHttp = new(new HttpClient(new FakeAwsHandler((_, _) => new HttpResponseMessage(System.Net.HttpStatusCode.OK))));
 
     private static DictionaryEnvironment Env(params (string Name, string Value)[] variables) =>
         new(variables.ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal));

@@ -80,25 +80,6 @@ internal enum PostKind
 
 internal sealed record Posted(PostKind Kind, string? RequestId, string? Body, LambdaError? Error);
 
-internal sealed class FakeEnvironment : IEnvironmentVariables
-{
-    private readonly ConcurrentDictionary<string, string> _values = new(StringComparer.Ordinal);
-
-    public string? GetEnvironmentVariable(string name) => _values.TryGetValue(name, out var value) ? value : null;
-
-    public void SetEnvironmentVariable(string name, string? value)
-    {
-        if (value is null)
-        {
-            _values.TryRemove(name, out _);
-        }
-        else
-        {
-            _values[name] = value;
-        }
-    }
-}
-
 /// <summary>A handler defined by a delegate, so each test states its behaviour inline.</summary>
 internal sealed class DelegateHandler(Func<string, InvocationContext, Task<string>> handle) : ILambdaHandler
 {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Lambda;
 using Pipeline.Lambda.Logging;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Lambda.Tests;
 
@@ -17,6 +18,16 @@ public sealed class LambdaErrorTests
         error.ErrorType.Should().Be(nameof(ArgumentOutOfRangeException));
         error.ErrorMessage.Should().StartWith("too many");
         error.StackTrace.Should().NotBeEmpty().And.AllSatisfy(f => f.Should().StartWith("at "));
+    }
+
+    [Fact]
+    public void FromException_ConfigurationException_IsConfigInvalidWithEveryProblemAndNoFrames()
+    {
+        var error = LambdaError.FromException(new ConfigurationException(["ARCHIVE_BUCKET is required (the archive)", "SAMPLING_RATE: '2' is not a number from 0 to 1"]));
+
+        error.ErrorType.Should().Be(LambdaError.Types.ConfigInvalid);
+        error.ErrorMessage.Should().Be("ARCHIVE_BUCKET is required (the archive); SAMPLING_RATE: '2' is not a number from 0 to 1");
+        error.StackTrace.Should().BeEmpty();
     }
 
     [Fact]

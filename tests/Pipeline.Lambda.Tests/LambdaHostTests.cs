@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Lambda;
 using Pipeline.Lambda.Logging;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Lambda.Tests;
 
@@ -12,7 +13,7 @@ public sealed class LambdaHostTests : IDisposable
 
     private readonly FakeTimeProvider _time = new(Start);
     private readonly FakeRuntimeApiClient _api = new();
-    private readonly FakeEnvironment _environment = new();
+    private readonly DictionaryEnvironment _environment = new();
     private readonly MemoryStream _log = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly LambdaHost _host;
@@ -214,7 +215,7 @@ public sealed class LambdaHostTests : IDisposable
     {
         const string Trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
         var run = Run(new DelegateHandler((_, context) =>
-            Task.FromResult($"{context.TraceId}|{_environment.GetEnvironmentVariable(LambdaEnvironmentVariables.TraceId)}")));
+            Task.FromResult($"{context.TraceId}|{_environment.GetVariable(LambdaEnvironmentVariables.TraceId)}")));
         _api.Enqueue("r1", "x", Start.AddSeconds(30), Trace);
         _api.Enqueue("r2", "x", Start.AddSeconds(30), traceId: null);
 

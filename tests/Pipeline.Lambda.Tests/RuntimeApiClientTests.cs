@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Pipeline.Lambda;
 using Pipeline.Lambda.Logging;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.Lambda.Tests;
@@ -111,7 +112,7 @@ public sealed class RuntimeApiClientTests : IAsyncLifetime
     {
         using var log = new MemoryStream();
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var host = new LambdaHost(_client, new FakeEnvironment(), TimeProvider.System, new JsonLineLogger(log, TimeProvider.System, LogLevel.Information));
+        var host = new LambdaHost(_client, new DictionaryEnvironment(), TimeProvider.System, new JsonLineLogger(log, TimeProvider.System, LogLevel.Information));
         var handler = new DelegateHandler(async (text, context) => text switch
         {
             "throw" => throw new InvalidDataException("bad record"),

@@ -134,6 +134,19 @@ public sealed class MotoServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Switches moto's IAM checks on or off for every later request (POST /moto-api/reset-auth, the
+    /// server's INITIAL_NO_AUTH_ACTION_COUNT: 0 checks from now on, inf never). While on, a request
+    /// must be signed by a key moto knows (an IAM user's or an sts:AssumeRole session's) and pass
+    /// moto's policy evaluation, which is partial: docs/iam.md says what it checks.
+    /// </summary>
+    public async Task SetIamChecksAsync(bool enabled, CancellationToken cancellationToken = default)
+    {
+        using var body = new StringContent(enabled ? "0" : "inf");
+        using var response = await Http.PostAsync(new Uri(Endpoint, "/moto-api/reset-auth"), body, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, "POST /moto-api/reset-auth", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Everything moto stores, as JSON (GET /moto-api/data.json): service → model → items.
     /// Sent SES mail is under <c>ses</c> → <c>RawMessage</c>. Fails with 500 after a Lambda function
     /// has existed in this server, or with a stored segment whose trace id is malformed.

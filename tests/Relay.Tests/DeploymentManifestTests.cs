@@ -1,4 +1,5 @@
 using Pipeline.Aws.Configuration;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 using Relay.Config;
 using YamlDotNet.RepresentationModel;

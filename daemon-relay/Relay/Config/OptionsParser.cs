@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Pipeline.Aws.Configuration;
+using Pipeline.Runtime.Configuration;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

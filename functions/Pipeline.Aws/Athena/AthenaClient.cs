@@ -10,17 +10,12 @@ namespace Pipeline.Aws.Athena;
 /// <summary>
 /// Amazon Athena over JSON 1.1 (target prefix AmazonAthena, API version 2017-05-18), signed by
 /// the shared <see cref="SigV4Signer"/> with the shared retry policy and error mapping.
-/// The shared sender (AwsHttpClient) is keyed by the <see cref="AwsService"/> enum, which has
-/// no Athena entry yet, so this client sends its own requests with those shared parts.
 /// </summary>
 internal sealed class AthenaClient : IAthenaClient
 {
     public const string ContentType = "application/x-amz-json-1.1";
     public const string TargetPrefix = "AmazonAthena.";
     public const string SigningName = "athena";
-
-    /// <summary>Service-specific endpoint variable (SDK "service-specific endpoints": service id ATHENA).</summary>
-    public const string EndpointVariable = "AWS_ENDPOINT_URL_ATHENA";
 
     /// <summary>Largest answer read: a 1000-row page of wide rows stays far below this.</summary>
     public const int MaxResponseBytes = 16 * 1024 * 1024;
@@ -167,38 +162,16 @@ internal sealed class AthenaClient : IAthenaClient
 public static class AthenaClientFactory
 {
     /// <param name="httpClient">The executable's one pooled HttpClient (not disposed here).</param>
-    public static IAthenaClient Create(AwsSettings settings, IEnvironment environment, HttpClient httpClient, TimeProvider? timeProvider = null)
+    public static IAthenaClient Create(AwsSettings settings, HttpClient httpClient, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         return new AthenaClient(
             httpClient,
-            ResolveEndpoint(settings, environment),
+            settings.ResolveEndpoint(AwsService.Athena),
             settings.Region,
             AwsHttpClient.CredentialsFor(settings),
             timeProvider ?? TimeProvider.System,
             new RetryPolicy(settings.Retry));
-    }
-
-    /// <summary>AWS_ENDPOINT_URL_ATHENA, else the settings' AWS_ENDPOINT_URL, else athena.{region}.amazonaws.com.</summary>
-    public static Uri ResolveEndpoint(AwsSettings settings, IEnvironment environment)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(environment);
-        var own = environment.GetVariable(AthenaClient.EndpointVariable);
-        if (!string.IsNullOrWhiteSpace(own))
-        {
-            return Uri.TryCreate(own.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-                ? uri
-                : throw new AwsConfigurationException($"{AthenaClient.EndpointVariable} must be an absolute http(s) URL, got '{own}'.");
-        }
-
-        if (settings.EndpointUrl is { } shared)
-        {
-            return shared;
-        }
-
-        var dnsSuffix = settings.Region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
-        return new Uri($"https://athena.{settings.Region}.{dnsSuffix}/");
     }
 }
 

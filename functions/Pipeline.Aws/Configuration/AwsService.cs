@@ -8,6 +8,7 @@ public enum AwsService
     SesV2,
     S3,
     DynamoDb,
+    Athena,
 }
 
 /// <summary>Per-service wire facts: SigV4 signing name, endpoint host prefix, endpoint variable suffix.</summary>
@@ -15,7 +16,7 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
 {
     // Signing names and endpoint prefixes from each service's model (endpointPrefix / signingName);
     // variable suffixes from the SDKs' "service-specific endpoints" spec: the service id upper-cased
-    // with spaces as underscores (Kinesis, XRay, SESv2, S3, DynamoDB).
+    // with spaces as underscores (Kinesis, XRay, SESv2, S3, DynamoDB, Athena).
     private static readonly AwsServiceInfo[] All =
     [
         new(AwsService.Kinesis, "kinesis", "kinesis", "KINESIS"),
@@ -23,6 +24,7 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
         new(AwsService.SesV2, "ses", "email", "SESV2"),
         new(AwsService.S3, "s3", "s3", "S3"),
         new(AwsService.DynamoDb, "dynamodb", "dynamodb", "DYNAMODB"),
+        new(AwsService.Athena, "athena", "athena", "ATHENA"),
     ];
 
     public static AwsServiceInfo Of(AwsService service) =>

@@ -1,3 +1,5 @@
+using Pipeline.Runtime.Configuration;
+
 namespace Pipeline.Aws.Configuration;
 
 /// <summary>
@@ -41,29 +43,34 @@ public sealed record AwsSettings
 
     public RetryOptions Retry { get; init; } = RetryOptions.Default;
 
-    /// <summary>Reads every setting through <paramref name="environment"/>; nothing else reads AWS variables.</summary>
+    /// <summary>
+    /// Reads every setting through <paramref name="environment"/>; nothing else reads AWS variables.
+    /// An endpoint that is not an absolute http(s) URL throws a <see cref="ConfigurationException"/>
+    /// naming the variable and the value (every bad one at once).
+    /// </summary>
     public static AwsSettings FromEnvironment(IEnvironment environment)
     {
-        ArgumentNullException.ThrowIfNull(environment);
+        var env = new EnvironmentBinder(environment);
         var services = new Dictionary<AwsService, Uri>();
         foreach (var service in Enum.GetValues<AwsService>())
         {
-            var name = ServiceEndpointUrlVariablePrefix + AwsServiceInfo.Of(service).EndpointVariableSuffix;
-            if (ParseEndpoint(environment, name) is { } url)
+            if (env.Url(ServiceEndpointUrlVariablePrefix + AwsServiceInfo.Of(service).EndpointVariableSuffix) is { } url)
             {
                 services[service] = url;
             }
         }
 
-        return new AwsSettings
+        var settings = new AwsSettings
         {
-            Region = NonEmpty(environment.GetVariable(RegionVariable)) ?? NonEmpty(environment.GetVariable(DefaultRegionVariable)) ?? FallbackRegion,
-            EndpointUrl = ParseEndpoint(environment, EndpointUrlVariable),
+            Region = env.Text(RegionVariable) ?? env.Text(DefaultRegionVariable) ?? FallbackRegion,
+            EndpointUrl = env.Url(EndpointUrlVariable),
             ServiceEndpointUrls = services,
-            AccessKeyId = NonEmpty(environment.GetVariable(AccessKeyIdVariable)),
-            SecretAccessKey = NonEmpty(environment.GetVariable(SecretAccessKeyVariable)),
-            SessionToken = NonEmpty(environment.GetVariable(SessionTokenVariable)),
+            AccessKeyId = env.Text(AccessKeyIdVariable),
+            SecretAccessKey = env.Text(SecretAccessKeyVariable),
+            SessionToken = env.Text(SessionTokenVariable),
         };
+        env.ThrowIfInvalid();
+        return settings;
     }
 
     /// <summary>Whether <paramref name="service"/> goes to a configured endpoint rather than AWS's own.</summary>
@@ -102,41 +109,5 @@ public sealed record AwsSettings
             .Append(", SessionToken = ").Append(SessionToken is null ? null : "***")
             .Append(", Retry = ").Append(Retry);
         return true;
-    }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
-    private static Uri? ParseEndpoint(IEnvironment environment, string name)
-    {
-        var value = NonEmpty(environment.GetVariable(name));
-        if (value is null)
-        {
-            return null;
-        }
-
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            throw new AwsConfigurationException($"{name} must be an absolute http(s) URL, got '{value}'.");
-        }
-
-        return uri;
-    }
-}
-
-/// <summary>A setting that cannot be used, named with the variable it came from.</summary>
-public sealed class AwsConfigurationException : Exception
-{
-    public AwsConfigurationException()
-    {
-    }
-
-    public AwsConfigurationException(string message)
-        : base(message)
-    {
-    }
-
-    public AwsConfigurationException(string message, Exception innerException)
-        : base(message, innerException)
-    {
     }
 }

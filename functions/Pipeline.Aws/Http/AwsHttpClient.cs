@@ -12,8 +12,8 @@ namespace Pipeline.Aws.Http;
 /// </summary>
 internal sealed class AwsHttpClient
 {
-    /// <summary>GetRecords answers up to 10 MiB of data, base64 in JSON (×4/3): 64 MiB bounds any sane answer.</summary>
-    public const int MaxResponseBytes = 64 * 1024 * 1024;
+    /// <summary>Bound on an answer read into memory (<see cref="AwsHttp.MaxResponseBytes"/>).</summary>
+    public const int MaxResponseBytes = AwsHttp.MaxResponseBytes;
 
     private readonly HttpClient _http;
     private readonly AwsSettings _settings;

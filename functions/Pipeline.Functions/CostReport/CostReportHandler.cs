@@ -71,16 +71,7 @@ public sealed class CostReportHandler : ILambdaHandler
     public static async ValueTask<ILambdaHandler> CreateAsync(HandlerInitContext init, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(init);
-        CostReportSettings settings;
-        try
-        {
-            settings = CostReportSettings.FromEnvironment(init.Environment.GetEnvironmentVariable);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new LambdaInitException(LambdaError.Types.ConfigInvalid, e.Message);
-        }
-
+        var settings = CostReportSettings.FromEnvironment(init.Environment);
         var aws = init.CreateAwsClients();
         var prices = await ResolvePricesAsync(settings, aws.ObjectStore, cancellationToken).ConfigureAwait(false);
         init.Logger.LogInformation(

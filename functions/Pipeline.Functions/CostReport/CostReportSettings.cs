@@ -1,5 +1,6 @@
 using Pipeline.Core.Cost;
 using Pipeline.Functions.Configuration;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Functions.CostReport;
 
@@ -32,21 +33,15 @@ public sealed record CostReportSettings
     /// <summary>The inline override applied, or the built-in table; S3/file overrides are applied by the handler.</summary>
     public required PriceTable Prices { get; init; }
 
-    /// <summary>Binds and validates; throws <see cref="InvalidOperationException"/> listing every bad variable.</summary>
-    public static CostReportSettings FromEnvironment(Func<string, string?> variable)
+    /// <summary>Binds and validates; throws one <see cref="ConfigurationException"/> naming every bad variable and value.</summary>
+    public static CostReportSettings FromEnvironment(IEnvironment environment)
     {
-        ArgumentNullException.ThrowIfNull(variable);
-        var problems = new List<string>();
-        var bucket = variable(EnvironmentNames.ArchiveBucket)?.Trim() ?? "";
-        if (bucket.Length == 0)
-        {
-            problems.Add($"{EnvironmentNames.ArchiveBucket} is not set (the archive bucket holding usage/ and graphs/).");
-        }
-
+        var env = new EnvironmentBinder(environment);
+        var bucket = env.Required(EnvironmentNames.ArchiveBucket, "the archive bucket holding usage/ and graphs/");
         var mail = new ReportMailSettings
         {
-            From = variable(EnvironmentNames.ReportSender)?.Trim() ?? "",
-            To = (variable(EnvironmentNames.ReportRecipients) ?? "")
+            From = env.Text(EnvironmentNames.ReportSender) ?? "",
+            To = (env.Text(EnvironmentNames.ReportRecipients) ?? "")
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         };
         try
@@ -55,10 +50,10 @@ public sealed record CostReportSettings
         }
         catch (FormatException e)
         {
-            problems.Add($"{EnvironmentNames.ReportSender}/{EnvironmentNames.ReportRecipients}: {e.Message}");
+            env.Invalid($"{EnvironmentNames.ReportSender}/{EnvironmentNames.ReportRecipients}", e.Message);
         }
 
-        var priceText = variable(EnvironmentNames.PriceTable)?.Trim() ?? "";
+        var priceText = env.Text(EnvironmentNames.PriceTable) ?? "";
         var kind = priceText switch
         {
             "" => PriceTableSourceKind.BuiltIn,
@@ -66,28 +61,15 @@ public sealed record CostReportSettings
             _ when priceText.StartsWith("s3://", StringComparison.Ordinal) => PriceTableSourceKind.S3,
             _ => PriceTableSourceKind.File,
         };
-        var prices = PriceTable.Default;
-        if (kind == PriceTableSourceKind.Inline)
+        var prices = kind == PriceTableSourceKind.Inline
+            ? env.Parsed(EnvironmentNames.PriceTable, PriceTable.Default, PriceTable.Default.WithOverride)
+            : PriceTable.Default;
+        if (kind == PriceTableSourceKind.S3 && !TrySplitS3Uri(priceText, out _, out _))
         {
-            try
-            {
-                prices = prices.WithOverride(priceText);
-            }
-            catch (FormatException e)
-            {
-                problems.Add($"{EnvironmentNames.PriceTable}: {e.Message}");
-            }
-        }
-        else if (kind == PriceTableSourceKind.S3 && !TrySplitS3Uri(priceText, out _, out _))
-        {
-            problems.Add($"{EnvironmentNames.PriceTable}: '{priceText}' is not s3://bucket/key.");
+            env.Invalid(EnvironmentNames.PriceTable, $"'{priceText}' is not s3://bucket/key");
         }
 
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException("cost-report configuration: " + string.Join(" ", problems));
-        }
-
+        env.ThrowIfInvalid();
         return new CostReportSettings
         {
             ArchiveBucket = bucket,

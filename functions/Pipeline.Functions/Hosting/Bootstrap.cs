@@ -1,7 +1,9 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Pipeline.Aws.Http;
 using Pipeline.Lambda;
 using Pipeline.Lambda.Logging;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Functions.Hosting;
 
@@ -13,7 +15,7 @@ internal static class Bootstrap
 {
     public static async Task<int> RunAsync(
         HandlerRegistry registry,
-        IEnvironmentVariables environment,
+        IEnvironment environment,
         TimeProvider timeProvider,
         Stream logOutput,
         CancellationToken stoppingToken)
@@ -21,9 +23,9 @@ internal static class Bootstrap
         var logger = new JsonLineLogger(
             logOutput,
             timeProvider,
-            JsonLineLogger.ParseLevel(environment.GetEnvironmentVariable(LambdaEnvironmentVariables.LogLevel)));
+            JsonLineLogger.ParseLevel(environment.GetVariable(LambdaEnvironmentVariables.LogLevel)));
 
-        var runtimeApi = environment.GetEnvironmentVariable(LambdaEnvironmentVariables.RuntimeApi);
+        var runtimeApi = environment.GetVariable(LambdaEnvironmentVariables.RuntimeApi);
         if (string.IsNullOrWhiteSpace(runtimeApi))
         {
             logger.LogCritical(
@@ -44,15 +46,16 @@ internal static class Bootstrap
             return LambdaExitCodes.NoRuntimeApi;
         }
 
-        using var awsHttp = CreateAwsHttpClient();
+        using var awsHttp = AwsHttp.CreateClient();
         var host = new LambdaHost(client, environment, timeProvider, logger);
         var init = new HandlerInitContext(environment, timeProvider, awsHttp, logger);
-        var handlerName = environment.GetEnvironmentVariable(LambdaEnvironmentVariables.Handler);
+        var handlerName = environment.GetVariable(LambdaEnvironmentVariables.Handler);
         return await host.RunAsync(ct => registry.CreateAsync(handlerName, init, ct), stoppingToken).ConfigureAwait(false);
     }
 
     // No timeout: invocation/next long-polls for as long as the sandbox waits for an event.
     // The Runtime API is local to the sandbox, so no proxy and one kept-alive connection.
+#pragma warning disable RS0030 // The bootstrap's composition root builds the Runtime API's own client (not an AWS one).
     private static HttpClient CreateRuntimeApiHttpClient() =>
         new(new SocketsHttpHandler
         {
@@ -65,16 +68,5 @@ internal static class Bootstrap
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-
-    // Connections are recycled so DNS changes of AWS endpoints are picked up.
-    private static HttpClient CreateAwsHttpClient() =>
-        new(new SocketsHttpHandler
-        {
-            UseCookies = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-        })
-        {
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+#pragma warning restore RS0030
 }

@@ -4,13 +4,13 @@ using System.Text.Json.Serialization;
 using Pipeline.Core.Redaction;
 using Pipeline.Core.Sampling;
 using Pipeline.Functions.Configuration;
-using Pipeline.Lambda;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Functions.Ingest;
 
 /// <summary>
 /// The ingest function's configuration, bound from the environment in one place
-/// (<see cref="FromEnvironment"/>), every default documented here:
+/// (<see cref="FromEnvironment"/>, through <see cref="EnvironmentBinder"/>), every default documented here:
 /// <list type="bullet">
 /// <item><c>ARCHIVE_BUCKET</c> (required): segments/, quarantine/, usage/, xray-retry/.</item>
 /// <item><c>DECISION_TABLE</c> (required): DynamoDB table of remembered tail/reservoir decisions.</item>
@@ -65,45 +65,24 @@ public sealed record IngestOptions
     /// <summary>When less than this is left before the deadline, kept segments are parked instead of sent.</summary>
     public TimeSpan XRayDeadlineReserve { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Binds and validates every variable; a bad value throws <see cref="LambdaInitException"/> (Runtime.ConfigInvalid) naming it.</summary>
-    public static IngestOptions FromEnvironment(IEnvironmentVariables environment)
+    /// <summary>
+    /// Binds and validates every variable; bad values throw one <see cref="ConfigurationException"/>
+    /// naming each variable and value (the host reports it as Runtime.ConfigInvalid).
+    /// </summary>
+    public static IngestOptions FromEnvironment(IEnvironment environment)
     {
-        ArgumentNullException.ThrowIfNull(environment);
-        string? Get(string name) => environment.GetEnvironmentVariable(name) is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
-
-        var bucket = Get(EnvironmentNames.ArchiveBucket) ?? throw Invalid(EnvironmentNames.ArchiveBucket, "is required (the S3 bucket of the archive)");
-        var table = Get(EnvironmentNames.DecisionTable) ?? throw Invalid(EnvironmentNames.DecisionTable, "is required (the DynamoDB table of sampling decisions)");
-
-        var rate = DefaultSamplingRate;
-        if (Get(EnvironmentNames.SamplingRate) is { } rateText
-            && (!double.TryParse(rateText, NumberStyles.Float, CultureInfo.InvariantCulture, out rate) || !(rate is >= 0 and <= 1)))
-        {
-            throw Invalid(EnvironmentNames.SamplingRate, $"must be a number from 0 to 1, got '{rateText}'");
-        }
-
-        var tailMs = DefaultTailLatencyMs;
-        if (Get(EnvironmentNames.TailLatencyMs) is { } tailText
-            && (!int.TryParse(tailText, NumberStyles.Integer, CultureInfo.InvariantCulture, out tailMs) || tailMs < 1))
-        {
-            throw Invalid(EnvironmentNames.TailLatencyMs, $"must be a whole number of milliseconds ≥ 1, got '{tailText}'");
-        }
-
-        var ttlHours = DefaultDecisionTtlHours;
-        if (Get(EnvironmentNames.DecisionTtlHours) is { } ttlText
-            && (!int.TryParse(ttlText, NumberStyles.Integer, CultureInfo.InvariantCulture, out ttlHours) || ttlHours is < 1 or > MaxDecisionTtlHours))
-        {
-            throw Invalid(EnvironmentNames.DecisionTtlHours, $"must be a whole number of hours from 1 to {MaxDecisionTtlHours}, got '{ttlText}'");
-        }
-
-        var forward = Get(EnvironmentNames.XRayForward) switch
-        {
-            null => true,
-            var f when f.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
-            var f when f.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
-            var f => throw Invalid(EnvironmentNames.XRayForward, $"must be 'true' or 'false', got '{f}'"),
-        };
-
-        var memory = int.TryParse(Get(FunctionMemoryVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var mb) && mb > 0 ? mb : 0;
+        var env = new EnvironmentBinder(environment);
+        var bucket = env.Required(EnvironmentNames.ArchiveBucket, "the S3 bucket of the archive");
+        var table = env.Required(EnvironmentNames.DecisionTable, "the DynamoDB table of sampling decisions");
+        var rate = env.Double(EnvironmentNames.SamplingRate, DefaultSamplingRate, 0, 1);
+        var tailMs = env.Int(EnvironmentNames.TailLatencyMs, DefaultTailLatencyMs, min: 1);
+        var ttlHours = env.Int(EnvironmentNames.DecisionTtlHours, DefaultDecisionTtlHours, 1, MaxDecisionTtlHours);
+        var forward = env.Bool(EnvironmentNames.XRayForward, fallback: true);
+        var rules = env.Parsed(EnvironmentNames.SamplingRules, [], ParseRules);
+        var redaction = env.Parsed(EnvironmentNames.RedactionRules, RedactionPolicy.Default, ParseRedaction);
+        // Set by Lambda itself, so a value that is not a positive number only means "unknown".
+        var memory = env.Text(FunctionMemoryVariable) is { } mbText && ConfigValue.TryLong(mbText, 1, int.MaxValue, out var mb, out _) ? (int)mb : 0;
+        env.ThrowIfInvalid();
 
         return new IngestOptions
         {
@@ -111,11 +90,11 @@ public sealed record IngestOptions
             DecisionTable = table,
             Sampling = new SamplingPolicy
             {
-                Rules = [.. ParseRules(Get(EnvironmentNames.SamplingRules)), FallbackRule(rate)],
+                Rules = [.. rules, FallbackRule(rate)],
                 Tail = new TailPolicy { SlowThreshold = TimeSpan.FromMilliseconds(tailMs) },
                 DecisionTimeToLive = TimeSpan.FromHours(ttlHours),
             },
-            Redaction = ParseRedaction(Get(EnvironmentNames.RedactionRules)),
+            Redaction = redaction,
             ForwardToXRay = forward,
             FunctionMemoryMb = memory,
         };
@@ -130,13 +109,9 @@ public sealed record IngestOptions
         ReservoirSize = 0,
     };
 
-    internal static IReadOnlyList<SamplingRule> ParseRules(string? json)
+    /// <summary>Reads SAMPLING_RULES; a <see cref="FormatException"/> says what is wrong with it.</summary>
+    internal static IReadOnlyList<SamplingRule> ParseRules(string json)
     {
-        if (json is null)
-        {
-            return [];
-        }
-
         List<SamplingRuleJson>? rules;
         try
         {
@@ -144,12 +119,12 @@ public sealed record IngestOptions
         }
         catch (JsonException ex)
         {
-            throw Invalid(EnvironmentNames.SamplingRules, $"is not a JSON array of sampling rules: {ex.Message}");
+            throw Invalid($"is not a JSON array of sampling rules: {ex.Message}");
         }
 
         if (rules is null || rules.Count > MaxSamplingRules)
         {
-            throw Invalid(EnvironmentNames.SamplingRules, $"must be a JSON array of at most {MaxSamplingRules} rules");
+            throw Invalid($"must be a JSON array of at most {MaxSamplingRules} rules");
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -159,12 +134,12 @@ public sealed record IngestOptions
             var where = $"rule {index.ToString(CultureInfo.InvariantCulture)}";
             if (string.IsNullOrWhiteSpace(rule.RuleName) || !names.Add(rule.RuleName))
             {
-                throw Invalid(EnvironmentNames.SamplingRules, $"{where}: RuleName is required and unique");
+                throw Invalid($"{where}: RuleName is required and unique");
             }
 
             if (rule.FixedRate is not (>= 0 and <= 1) || rule.ReservoirSize < 0 || rule.Version is not (null or 1))
             {
-                throw Invalid(EnvironmentNames.SamplingRules, $"{where} ({rule.RuleName}): FixedRate must be 0..1, ReservoirSize ≥ 0 and Version 1");
+                throw Invalid($"{where} ({rule.RuleName}): FixedRate must be 0..1, ReservoirSize ≥ 0 and Version 1");
             }
 
             result.Add(new SamplingRule
@@ -185,14 +160,10 @@ public sealed record IngestOptions
         return result;
     }
 
-    internal static RedactionPolicy ParseRedaction(string? json)
+    /// <summary>Reads REDACTION_RULES; a <see cref="FormatException"/> says what is wrong with it.</summary>
+    internal static RedactionPolicy ParseRedaction(string json)
     {
         var defaults = RedactionPolicy.Default;
-        if (json is null)
-        {
-            return defaults;
-        }
-
         RedactionRulesJson? rules;
         try
         {
@@ -200,12 +171,12 @@ public sealed record IngestOptions
         }
         catch (JsonException ex)
         {
-            throw Invalid(EnvironmentNames.RedactionRules, $"is not a JSON object {{\"headers\":[],\"query_parameters\":[],\"keys\":[]}}: {ex.Message}");
+            throw Invalid($"is not a JSON object {{\"headers\":[],\"query_parameters\":[],\"keys\":[]}}: {ex.Message}");
         }
 
         if (rules is null)
         {
-            throw Invalid(EnvironmentNames.RedactionRules, "must be a JSON object");
+            throw Invalid("must be a JSON object");
         }
 
         IReadOnlyList<string> Merge(IReadOnlyList<string> builtIn, List<string>? added, string field)
@@ -217,7 +188,7 @@ public sealed record IngestOptions
 
             if (added.Count > MaxRedactionEntries || added.Any(string.IsNullOrWhiteSpace))
             {
-                throw Invalid(EnvironmentNames.RedactionRules, $"'{field}' must list at most {MaxRedactionEntries} non-empty names");
+                throw Invalid($"'{field}' must list at most {MaxRedactionEntries} non-empty names");
             }
 
             return [.. builtIn.Concat(added.Select(a => a.Trim())).Distinct(StringComparer.OrdinalIgnoreCase)];
@@ -231,8 +202,7 @@ public sealed record IngestOptions
         };
     }
 
-    private static LambdaInitException Invalid(string variable, string problem) =>
-        new(LambdaError.Types.ConfigInvalid, $"{variable} {problem}.");
+    private static FormatException Invalid(string problem) => new(problem);
 }
 
 /// <summary>A SAMPLING_RULES entry: the X-Ray sampling rule's field names (others, such as RuleARN, are ignored).</summary>

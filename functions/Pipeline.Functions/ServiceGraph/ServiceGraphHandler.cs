@@ -43,7 +43,7 @@ public sealed class ServiceGraphHandler : ILambdaHandler
         if (options.Engine != GraphEngine.Stream)
         {
             var athena = athenaFactory is null
-                ? Pipeline.Aws.Athena.AthenaClientFactory.Create(settings, init.AwsEnvironment, init.Http, init.TimeProvider)
+                ? Pipeline.Aws.Athena.AthenaClientFactory.Create(settings, init.Http, init.TimeProvider)
                 : athenaFactory(settings);
             sql = new AthenaGraphSqlEngine(athena, init.TimeProvider, options);
         }

@@ -1,7 +1,6 @@
-using System.Globalization;
 using Pipeline.Core.Graph;
 using Pipeline.Functions.Configuration;
-using Pipeline.Lambda;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Functions.ServiceGraph;
 
@@ -44,37 +43,26 @@ public sealed record ServiceGraphOptions
     public GraphBuilderOptions Builder { get; init; } = GraphBuilderOptions.Default;
     public GraphDiffOptions Diff { get; init; } = GraphDiffOptions.Default;
 
-    /// <exception cref="LambdaInitException">A required variable is missing or a value is malformed.</exception>
-    public static ServiceGraphOptions FromEnvironment(IEnvironmentVariables environment)
+    /// <summary>Binds every variable; bad values throw one <see cref="ConfigurationException"/> naming each variable and value.</summary>
+    public static ServiceGraphOptions FromEnvironment(IEnvironment environment)
     {
-        ArgumentNullException.ThrowIfNull(environment);
-        string? Get(string name) => environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v.Trim() : null;
-        var bucket = Get(EnvironmentNames.ArchiveBucket)
-            ?? throw new LambdaInitException(LambdaError.Types.ConfigInvalid, $"{EnvironmentNames.ArchiveBucket} is required");
-        var minutes = Get(EnvironmentNames.GraphWindowMinutes) is { } m ? ParseInt(EnvironmentNames.GraphWindowMinutes, m, 1, MaxWindowMinutes) : DefaultWindowMinutes;
-        var engine = Get(EnvironmentNames.GraphEngine)?.ToLowerInvariant() switch
+        var env = new EnvironmentBinder(environment);
+        var options = new ServiceGraphOptions
         {
-            null or "stream" => GraphEngine.Stream,
-            "sql" or "athena" => GraphEngine.Sql,
-            "auto" => GraphEngine.Auto,
-            var other => throw new LambdaInitException(LambdaError.Types.ConfigInvalid, $"{EnvironmentNames.GraphEngine} '{other}' is not stream, athena or auto"),
+            ArchiveBucket = env.Required(EnvironmentNames.ArchiveBucket, "the S3 bucket of the archive"),
+            Window = TimeSpan.FromMinutes(env.Int(EnvironmentNames.GraphWindowMinutes, DefaultWindowMinutes, 1, MaxWindowMinutes)),
+            Engine = env.Choice(
+                EnvironmentNames.GraphEngine,
+                GraphEngine.Stream,
+                ("stream", GraphEngine.Stream),
+                ("athena", GraphEngine.Sql),
+                ("sql", GraphEngine.Sql),
+                ("auto", GraphEngine.Auto)),
+            SqlThresholdSegments = env.Long(EnvironmentNames.GraphSqlThresholdSegments, DefaultSqlThresholdSegments, min: 1),
+            AthenaWorkGroup = env.Text(EnvironmentNames.AthenaWorkGroup),
+            AthenaDatabase = env.Text(EnvironmentNames.AthenaDatabase) ?? DefaultAthenaDatabase,
         };
-        var threshold = Get(EnvironmentNames.GraphSqlThresholdSegments) is { } t
-            ? ParseInt(EnvironmentNames.GraphSqlThresholdSegments, t, 1, long.MaxValue)
-            : DefaultSqlThresholdSegments;
-        return new ServiceGraphOptions
-        {
-            ArchiveBucket = bucket,
-            Window = TimeSpan.FromMinutes(minutes),
-            Engine = engine,
-            SqlThresholdSegments = threshold,
-            AthenaWorkGroup = Get(EnvironmentNames.AthenaWorkGroup),
-            AthenaDatabase = Get(EnvironmentNames.AthenaDatabase) ?? DefaultAthenaDatabase,
-        };
+        env.ThrowIfInvalid();
+        return options;
     }
-
-    private static long ParseInt(string name, string value, long min, long max) =>
-        long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
-            ? n
-            : throw new LambdaInitException(LambdaError.Types.ConfigInvalid, $"{name} '{value}' is not an integer in {min}..{max}");
 }

@@ -10,6 +10,7 @@ using Pipeline.Functions.Configuration;
 using Pipeline.Functions.Hosting;
 using Pipeline.Functions.Ingest;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Functions.XRayReplay;
 
@@ -41,16 +42,13 @@ public sealed record XRayReplayOptions
     /// <summary>The run stops taking objects when less than this is left before the deadline.</summary>
     public TimeSpan DeadlineReserve { get; init; } = TimeSpan.FromSeconds(15);
 
-    public static XRayReplayOptions FromEnvironment(IEnvironmentVariables environment)
+    /// <summary>Binds every variable; bad values throw one <see cref="ConfigurationException"/> naming each.</summary>
+    public static XRayReplayOptions FromEnvironment(IEnvironment environment)
     {
-        ArgumentNullException.ThrowIfNull(environment);
-        var bucket = environment.GetEnvironmentVariable(EnvironmentNames.ArchiveBucket);
-        if (string.IsNullOrWhiteSpace(bucket))
-        {
-            throw new LambdaInitException(LambdaError.Types.ConfigInvalid, $"{EnvironmentNames.ArchiveBucket} is required (the S3 bucket holding xray-retry/).");
-        }
-
-        return new XRayReplayOptions { ArchiveBucket = bucket.Trim() };
+        var env = new EnvironmentBinder(environment);
+        var options = new XRayReplayOptions { ArchiveBucket = env.Required(EnvironmentNames.ArchiveBucket, "the S3 bucket holding xray-retry/") };
+        env.ThrowIfInvalid();
+        return options;
     }
 }
 

@@ -2,8 +2,10 @@ using System.CommandLine;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Time.Testing;
+using Pipeline.Aws.Http;
 using Pipeline.Cli.Graph;
 using Pipeline.Core.Graph;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.Cli.Tests.Graph;
@@ -11,6 +13,7 @@ namespace Pipeline.Cli.Tests.Graph;
 /// <summary>`pipeline graph` against the local stack's archive bucket in moto, found through .pipeline/stack.json.</summary>
 public sealed class GraphCommandMotoTests : IClassFixture<GraphTestArchive>, IClassFixture<MotoFixture>
 {
+    private static readonly HttpClient Http = AwsHttp.CreateClient();
     private readonly GraphTestArchive _archive;
     private readonly MotoFixture _moto;
 
@@ -41,7 +44,7 @@ public sealed class GraphCommandMotoTests : IClassFixture<GraphTestArchive>, ICl
             Directory.CreateDirectory(Path.Combine(work.FullName, ".pipeline"));
             await File.WriteAllTextAsync(Path.Combine(work.FullName, ".pipeline", "stack.json"),
                 $$$"""{"endpoint":"{{{_moto.Endpoint}}}","region":"{{{_moto.Region}}}","buckets":{"archive":"{{{bucket}}}"}}""", TestContext.Current.CancellationToken);
-            var context = new GraphCommandContext(new FakeTimeProvider(GraphTestArchive.WindowEnd), _ => null, work.FullName);
+            var context = new GraphCommandContext(new FakeTimeProvider(GraphTestArchive.WindowEnd), new DictionaryEnvironment(), Http, work.FullName);
             var root = new RootCommand("pipeline") { GraphCommand.Create(context) };
             using var output = new StringWriter();
             using var error = new StringWriter();

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Pipeline.Aws.Http;
 using Pipeline.Cli.Graph;
 using Pipeline.Core.Graph;
 using Pipeline.Core.Query;
 using Pipeline.Functions.ServiceGraph;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.Cli.Tests.Graph;
@@ -19,8 +21,10 @@ public sealed class GraphCommandTests : IClassFixture<GraphTestArchive>
         _archive = archive;
     }
 
+    private static readonly HttpClient Http = AwsHttp.CreateClient();
+
     private static GraphCommandContext Context(List<string>? opened = null) =>
-        new(new FakeTimeProvider(GraphTestArchive.WindowEnd.AddSeconds(20)), _ => null, RepoPaths.Root, path => opened?.Add(path));
+        new(new FakeTimeProvider(GraphTestArchive.WindowEnd.AddSeconds(20)), new DictionaryEnvironment(), Http, RepoPaths.Root, path => opened?.Add(path));
 
     private static async Task<(int Code, string Output, string Error)> InvokeAsync(GraphCommandContext context, params string[] args)
     {
@@ -73,9 +77,16 @@ public sealed class GraphCommandTests : IClassFixture<GraphTestArchive>
     [InlineData("15m", 15)]
     [InlineData("1h", 60)]
     [InlineData("1d", 1440)]
-    [InlineData("45", 45)]
+    [InlineData("1h30m", 90)]
     public void ParseWindow_Units(string text, int minutes) =>
         GraphCommand.ParseWindow(text).Should().Be(TimeSpan.FromMinutes(minutes));
+
+    [Theory]
+    [InlineData("45", "has no unit")]
+    [InlineData("30s", "is not between 1m and 1d")]
+    [InlineData("2d", "is not between 1m and 1d")]
+    public void ParseWindow_BareNumberOrOutOfRange_IsRefused(string text, string reason) =>
+        FluentActions.Invoking(() => GraphCommand.ParseWindow(text)).Should().Throw<ArgumentException>().WithMessage($"--window: *{reason}*");
 
     [Fact]
     public async Task Engines_SameArchive_SameNodesEdgesCountsAndClosePercentiles()

@@ -3,26 +3,27 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using Pipeline.Aws;
-using Pipeline.Aws.Configuration;
+using Pipeline.Aws.Http;
 using Pipeline.Cli.Commands;
 using Pipeline.Cli.Graph;
 using Pipeline.Cli.Query;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Cli.Tests.Local;
 
 /// <summary>The `pipeline` command line in-process: help for each subcommand, usage errors, commands without a stack.</summary>
 public sealed class PipelineCommandTests : IDisposable
 {
-    private static readonly HttpClient Http = AwsClients.CreateHttpClient();
+    private static readonly HttpClient Http = AwsHttp.CreateClient();
     private readonly DirectoryInfo _state = Directory.CreateTempSubdirectory("pipeline-cli-");
 
     [Theory]
     [InlineData("up", "--udp", "--demo", "--graph-every", "--report-every", "--data-dir", "--state-dir")]
     [InlineData("status", "--state-dir")]
     [InlineData("send", "--traces", "--segments", "--invalid", "--file", "--udp")]
-    [InlineData("query", "--named", "--data-dir")]
-    [InlineData("graph", "--window", "--engine")]
+    [InlineData("query", "--named", "--data-dir", "--state-dir")]
+    [InlineData("graph", "--window", "--engine", "--state-dir")]
+    [InlineData("compact", "--dt", "--data-dir", "--state-dir")]
     [InlineData("report", "--as-of", "--state-dir")]
     [InlineData("down", "--timeout", "--state-dir")]
     public async Task Help_EverySubcommand_DescribesItsOptions(string subcommand, params string[] options)
@@ -123,15 +124,46 @@ public sealed class PipelineCommandTests : IDisposable
 
     public void Dispose() => _state.Delete(recursive: true);
 
-    private async Task<(int Code, string Output, string Error)> InvokeAsync(params string[] args)
+    [Theory]
+    [InlineData("query", "select 1")]
+    [InlineData("graph")]
+    [InlineData("compact", "--dt", "2026-11-25")]
+    public async Task ArchiveCommands_StateDirFromEnvironmentOrFlag_LookForTheArchiveThere(string subcommand, params string[] args)
+    {
+        var fromEnvironment = Path.Combine(_state.FullName, "from-env");
+        var fromFlag = Path.Combine(_state.FullName, "from-flag");
+        var environment = new DictionaryEnvironment { ["PIPELINE_STATE_DIR"] = fromEnvironment };
+
+        var (envCode, _, envError) = await InvokeAsync(environment, [subcommand, .. args]);
+        var (flagCode, _, flagError) = await InvokeAsync(environment, [subcommand, .. args, "--state-dir", fromFlag]);
+
+        (envCode, flagCode).Should().Be((1, 1));
+        envError.Should().Contain(Path.Combine(fromEnvironment, "archive"), "PIPELINE_STATE_DIR is honoured as by up, status and down");
+        flagError.Should().Contain(Path.Combine(fromFlag, "archive"), "--state-dir wins over PIPELINE_STATE_DIR");
+    }
+
+    [Theory]
+    [InlineData("--graph-every", "20", "has no unit")]
+    [InlineData("--report-every", "soon", "is not a duration")]
+    [InlineData("--graph-every", "0s", "must be longer than 0")]
+    public async Task Up_BadDuration_IsAUsageErrorInTheOneGrammar(string flag, string value, string reason)
+    {
+        var (code, _, error) = await InvokeAsync("up", flag, value);
+
+        code.Should().NotBe(0);
+        error.Should().Contain(flag).And.Contain(reason);
+    }
+
+    private Task<(int Code, string Output, string Error)> InvokeAsync(params string[] args) => InvokeAsync(new DictionaryEnvironment(), args);
+
+    private async Task<(int Code, string Output, string Error)> InvokeAsync(DictionaryEnvironment environment, params string[] args)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
-        var environment = new DictionaryEnvironment(new Dictionary<string, string>());
         var cli = new CliContext(time, environment, Http, _state.FullName, outputIsTerminal: false);
         var root = PipelineCommand.Create(
             cli,
             new QueryCommandContext(time, environment, Http, _state.FullName, outputIsTerminal: false),
-            new GraphCommandContext(time, environment.GetVariable, _state.FullName));
+            new GraphCommandContext(time, environment, Http, _state.FullName));
         using var output = new StringWriter();
         using var error = new StringWriter();
         var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);

@@ -1,5 +1,7 @@
+using Pipeline.Aws.Http;
 using Pipeline.Cli.Query;
 using Pipeline.Core.Query;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.Cli.Tests.Query;
@@ -89,8 +91,8 @@ public sealed class ParquetCompactionTests : IDisposable
     [Fact]
     public async Task CompactCommand_LocalDay_WritesEveryHourAndReports()
     {
-        var context = new QueryCommandContext(TimeProvider.System, new Pipeline.Aws.Configuration.DictionaryEnvironment(new Dictionary<string, string>()),
-            Pipeline.Aws.AwsClients.CreateHttpClient(), RepoPaths.Root, outputIsTerminal: false);
+        var context = new QueryCommandContext(TimeProvider.System, new DictionaryEnvironment(new Dictionary<string, string>()),
+            AwsHttp.CreateClient(), RepoPaths.Root, outputIsTerminal: false);
         var root = new System.CommandLine.RootCommand { CompactCommand.Create(context) };
         using var output = new StringWriter();
         using var error = new StringWriter();

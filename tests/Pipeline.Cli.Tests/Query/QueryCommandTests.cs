@@ -2,10 +2,12 @@ using System.CommandLine;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Time.Testing;
+using Pipeline.Aws.Http;
 using Pipeline.Aws;
 using Pipeline.Aws.Athena;
 using Pipeline.Aws.Configuration;
 using Pipeline.Cli.Query;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.Cli.Tests.Query;
@@ -14,7 +16,7 @@ namespace Pipeline.Cli.Tests.Query;
 public sealed class QueryCommandTests : IClassFixture<QueryTestArchive>, IClassFixture<MotoFixture>
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
-    private static readonly HttpClient Http = AwsClients.CreateHttpClient();
+    private static readonly HttpClient Http = AwsHttp.CreateClient();
     private readonly QueryTestArchive _archive;
     private readonly MotoFixture _moto;
 

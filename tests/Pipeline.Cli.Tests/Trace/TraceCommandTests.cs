@@ -5,7 +5,8 @@ using Amazon.S3.Model;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Aws;
 using Pipeline.Aws.Athena;
-using Pipeline.Aws.Configuration;
+using Pipeline.Aws.Http;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Cli.Query;
 using Pipeline.Cli.Trace;
 using Pipeline.Testing;
@@ -17,7 +18,7 @@ namespace Pipeline.Cli.Tests.Trace;
 public sealed class TraceCommandTests : IClassFixture<TraceTestArchive>, IClassFixture<MotoFixture>
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
-    private static readonly HttpClient Http = AwsClients.CreateHttpClient();
+    private static readonly HttpClient Http = AwsHttp.CreateClient();
     private readonly TraceTestArchive _archive;
     private readonly MotoFixture _moto;
 

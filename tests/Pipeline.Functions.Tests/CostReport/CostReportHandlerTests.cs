@@ -7,6 +7,7 @@ using Pipeline.Core.Cost;
 using Pipeline.Core.Usage;
 using Pipeline.Functions.CostReport;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Functions.Tests.CostReport;
 
@@ -18,12 +19,12 @@ public sealed class CostReportHandlerTests
     private readonly InMemoryObjectStore _store = new();
     private readonly FakeTimeProvider _time = new(Now);
 
-    private static CostReportSettings Settings => CostReportSettings.FromEnvironment(new Dictionary<string, string>
+    private static CostReportSettings Settings => CostReportSettings.FromEnvironment(new DictionaryEnvironment
     {
         ["ARCHIVE_BUCKET"] = Bucket,
         ["REPORT_SENDER"] = "reports@example.com",
         ["REPORT_RECIPIENTS"] = "ops@example.com",
-    }.GetValueOrDefault);
+    });
 
     [Fact]
     public async Task HandleAsync_ScheduledEvent_StoresTheReportOfYesterdayAndSendsIt()

@@ -7,6 +7,7 @@ using Pipeline.Core.Archive;
 using Pipeline.Core.Cost;
 using Pipeline.Core.Usage;
 using Pipeline.Functions.CostReport;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.Functions.Tests.CostReport;
@@ -69,10 +70,10 @@ public sealed class CostReportMotoTests(MotoFixture moto) : IClassFixture<MotoFi
 
     public void Dispose() => _aws.Dispose();
 
-    private static CostReportSettings Settings(string bucket, string sender) => CostReportSettings.FromEnvironment(new Dictionary<string, string>
+    private static CostReportSettings Settings(string bucket, string sender) => CostReportSettings.FromEnvironment(new DictionaryEnvironment
     {
         ["ARCHIVE_BUCKET"] = bucket,
         ["REPORT_SENDER"] = sender,
         ["REPORT_RECIPIENTS"] = "ops@example.com",
-    }.GetValueOrDefault);
+    });
 }

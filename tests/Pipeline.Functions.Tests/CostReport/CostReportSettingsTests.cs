@@ -1,12 +1,14 @@
 using Pipeline.Core.Cost;
 using Pipeline.Functions.Configuration;
 using Pipeline.Functions.CostReport;
+using Pipeline.Runtime.Configuration;
+using Pipeline.Testing;
 
 namespace Pipeline.Functions.Tests.CostReport;
 
 public sealed class CostReportSettingsTests
 {
-    private static readonly Dictionary<string, string> Valid = new()
+    private static readonly DictionaryEnvironment Valid = new()
     {
         [EnvironmentNames.ArchiveBucket] = "archive",
         [EnvironmentNames.ReportSender] = "reports@example.com",
@@ -27,11 +29,11 @@ public sealed class CostReportSettingsTests
     [Fact]
     public void FromEnvironment_OnlyReadsTheVariablesTheContractListsForIt()
     {
-        var read = new List<string>();
+        var environment = new RecordingEnvironment(Valid);
 
-        CostReportSettings.FromEnvironment(name => { read.Add(name); return Valid.GetValueOrDefault(name); });
+        CostReportSettings.FromEnvironment(environment);
 
-        read.Distinct().Should().BeSubsetOf(FunctionContract.Environment[FunctionContract.CostReportHandler]);
+        environment.Read.Distinct().Should().BeSubsetOf(FunctionContract.Environment[FunctionContract.CostReportHandler]);
     }
 
     [Fact]
@@ -39,15 +41,15 @@ public sealed class CostReportSettingsTests
     {
         var act = () => Bind(With(EnvironmentNames.ReportRecipients, " , "));
 
-        act.Should().Throw<InvalidOperationException>().WithMessage("*REPORT_RECIPIENTS*No report recipients*");
+        act.Should().Throw<ConfigurationException>().WithMessage("*REPORT_RECIPIENTS*No report recipients*");
     }
 
     [Fact]
     public void FromEnvironment_EverythingMissing_ListsEveryProblemAtOnce()
     {
-        var act = () => Bind([]);
+        var act = () => Bind(new DictionaryEnvironment());
 
-        act.Should().Throw<InvalidOperationException>().WithMessage("*ARCHIVE_BUCKET is not set*REPORT_SENDER*");
+        act.Should().Throw<ConfigurationException>().WithMessage("ARCHIVE_BUCKET is required*; REPORT_SENDER*");
     }
 
     [Fact]
@@ -64,7 +66,7 @@ public sealed class CostReportSettingsTests
     {
         var act = () => Bind(With(EnvironmentNames.PriceTable, """{"prices":{"sesEmail":{"usd":0.2}}}"""));
 
-        act.Should().Throw<InvalidOperationException>().WithMessage("*PRICE_TABLE*sesEmail*");
+        act.Should().Throw<ConfigurationException>().WithMessage("PRICE_TABLE: *sesEmail*");
     }
 
     [Theory]
@@ -83,11 +85,10 @@ public sealed class CostReportSettingsTests
     {
         var act = () => Bind(With(EnvironmentNames.PriceTable, "s3://archive/"));
 
-        act.Should().Throw<InvalidOperationException>().WithMessage("*not s3://bucket/key*");
+        act.Should().Throw<ConfigurationException>().WithMessage("PRICE_TABLE: 's3://archive/' is not s3://bucket/key");
     }
 
-    private static Dictionary<string, string> With(string name, string value) => new(Valid) { [name] = value };
+    private static DictionaryEnvironment With(string name, string value) => Valid.With(name, value);
 
-    private static CostReportSettings Bind(Dictionary<string, string> variables) =>
-        CostReportSettings.FromEnvironment(variables.GetValueOrDefault);
+    private static CostReportSettings Bind(DictionaryEnvironment variables) => CostReportSettings.FromEnvironment(variables);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Functions.Configuration;
 using Pipeline.Functions.Hosting;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.Functions.Tests.Hosting;
@@ -12,7 +13,7 @@ public sealed class HandlerRegistryTests
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler());
 
-    private static HandlerInitContext Init(IEnvironmentVariables environment) =>
+    private static HandlerInitContext Init(IEnvironment environment) =>
         new(environment, TimeProvider.System, Http, NullLogger.Instance);
 
     [Fact]
@@ -105,23 +106,6 @@ public sealed class HandlerRegistryTests
         {
             context.Logger.LogInformation("echo");
             return Task.FromResult(input);
-        }
-    }
-
-    private sealed class DictionaryEnvironment : Dictionary<string, string>, IEnvironmentVariables
-    {
-        public string? GetEnvironmentVariable(string name) => TryGetValue(name, out var value) ? value : null;
-
-        public void SetEnvironmentVariable(string name, string? value)
-        {
-            if (value is null)
-            {
-                Remove(name);
-            }
-            else
-            {
-                this[name] = value;
-            }
         }
     }
 }

@@ -51,7 +51,7 @@ public sealed class ServiceGraphAthenaMotoTests : IClassFixture<MotoFixture>
         }
 
         var settings = new AwsSettings { Region = _moto.Region, EndpointUrl = _moto.Endpoint, AccessKeyId = MotoServer.AccessKeyId, SecretAccessKey = MotoServer.SecretAccessKey };
-        var athena = AthenaClientFactory.Create(settings, new NoEnvironment(), http);
+        var athena = AthenaClientFactory.Create(settings, http);
         var options = new ServiceGraphOptions { ArchiveBucket = "archive", Engine = GraphEngine.Sql, AthenaOutputLocation = "s3://athena-results/graph/" };
         var store = new InMemoryObjectStore();
         var handler = new ServiceGraphHandler(options, store, new AthenaGraphSqlEngine(athena, TimeProvider.System, options, TimeSpan.FromMilliseconds(200)));
@@ -72,10 +72,5 @@ public sealed class ServiceGraphAthenaMotoTests : IClassFixture<MotoFixture>
         ab.Percentiles.P99.Should().Be(0.3);
         b.SummaryStatistics!.TotalCount.Should().Be(10);
         a.Root.Should().BeTrue();
-    }
-
-    private sealed class NoEnvironment : IEnvironment
-    {
-        public string? GetVariable(string name) => null;
     }
 }

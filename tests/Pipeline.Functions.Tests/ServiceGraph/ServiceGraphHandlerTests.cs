@@ -9,6 +9,8 @@ using Pipeline.Functions.ServiceGraph;
 using Pipeline.Lambda;
 using Pipeline.Testing.Builders;
 
+using Pipeline.Runtime.Configuration;
+
 namespace Pipeline.Functions.Tests.ServiceGraph;
 
 public sealed class ServiceGraphHandlerTests
@@ -164,23 +166,25 @@ public sealed class ServiceGraphHandlerTests
     [Fact]
     public void Options_FromEnvironment_BindsAndRejectsBadValues()
     {
-        var env = new DictionaryEnvironment(new()
+        var env = new DictionaryEnvironment
         {
             ["ARCHIVE_BUCKET"] = "b",
             ["GRAPH_WINDOW_MINUTES"] = "15",
             ["GRAPH_ENGINE"] = "auto",
             ["GRAPH_SQL_THRESHOLD_SEGMENTS"] = "1000",
             ["ATHENA_WORKGROUP"] = "wg",
-        });
+        };
 
         var options = ServiceGraphOptions.FromEnvironment(env);
 
         (options.ArchiveBucket, options.Window, options.Engine, options.SqlThresholdSegments, options.AthenaWorkGroup)
             .Should().Be(("b", TimeSpan.FromMinutes(15), GraphEngine.Auto, 1000L, "wg"));
-        FluentActions.Invoking(() => ServiceGraphOptions.FromEnvironment(new DictionaryEnvironment(new() { ["ARCHIVE_BUCKET"] = "b", ["GRAPH_ENGINE"] = "spark" })))
-            .Should().Throw<LambdaInitException>();
-        FluentActions.Invoking(() => ServiceGraphOptions.FromEnvironment(new DictionaryEnvironment(new())))
-            .Should().Throw<LambdaInitException>();
+        FluentActions.Invoking(() => ServiceGraphOptions.FromEnvironment(env.With("GRAPH_ENGINE", "spark")))
+            .Should().Throw<ConfigurationException>().WithMessage("GRAPH_ENGINE: 'spark' is not one of stream, athena, sql, auto");
+        FluentActions.Invoking(() => ServiceGraphOptions.FromEnvironment(env.With("GRAPH_WINDOW_MINUTES", "1441")))
+            .Should().Throw<ConfigurationException>().WithMessage("GRAPH_WINDOW_MINUTES: '1441' is not a whole number from 1 to 1440");
+        FluentActions.Invoking(() => ServiceGraphOptions.FromEnvironment(new DictionaryEnvironment()))
+            .Should().Throw<ConfigurationException>().WithMessage("ARCHIVE_BUCKET is required*");
     }
 
     [Fact]
@@ -204,7 +208,7 @@ public sealed class ServiceGraphHandlerTests
     public void Create_AthenaEngine_BuildsTheAthenaClientFromTheFactory()
     {
         using var http = new HttpClient();
-        var env = new DictionaryEnvironment(new() { ["ARCHIVE_BUCKET"] = "b", ["GRAPH_ENGINE"] = "auto", ["AWS_ACCESS_KEY_ID"] = "k", ["AWS_SECRET_ACCESS_KEY"] = "s" });
+        var env = new DictionaryEnvironment { ["ARCHIVE_BUCKET"] = "b", ["GRAPH_ENGINE"] = "auto", ["AWS_ACCESS_KEY_ID"] = "k", ["AWS_SECRET_ACCESS_KEY"] = "s" };
         var built = 0;
 
         var handler = ServiceGraphHandler.Create(new Pipeline.Functions.Hosting.HandlerInitContext(env, TimeProvider.System, http, NullLogger.Instance), _ =>
@@ -230,13 +234,6 @@ public sealed class ServiceGraphHandlerTests
         diff.AddedNodes.Should().BeEquivalentTo("client", "service-a", "service-b");
         diff.AddedEdges.Should().Contain(new Pipeline.Functions.CostReport.GraphEdgeChange("service-a", "service-b"));
         (await ServiceGraphDiffSource.Instance.GetDiffAsync(store, Bucket, "graphs/none.json", TestContext.Current.CancellationToken)).Should().BeNull();
-    }
-
-    private sealed class DictionaryEnvironment(Dictionary<string, string> values) : IEnvironmentVariables
-    {
-        public string? GetEnvironmentVariable(string name) => values.GetValueOrDefault(name);
-
-        public void SetEnvironmentVariable(string name, string? value) => throw new NotSupportedException();
     }
 
     /// <summary>Answers like moto's canned Athena results: one succeeded query with the graph's columns.</summary>

@@ -7,6 +7,7 @@ using Pipeline.Aws;
 using Pipeline.Aws.Athena;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Http;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.IntegrationTests.Athena;
@@ -120,7 +121,7 @@ public sealed class AthenaClientTests : IClassFixture<MotoFixture>
         using var http = new HttpClient(handler);
         var client = AthenaClientFactory.Create(
             new AwsSettings { EndpointUrl = new Uri("http://athena.test/"), AccessKeyId = "k", SecretAccessKey = "s" },
-            new DictionaryEnvironment(new Dictionary<string, string>()), http, new FakeTimeProvider());
+            http, new FakeTimeProvider());
 
         var all = await new AthenaQueryRunner(client, TimeProvider.System, TimeSpan.Zero).RunAsync(new AthenaQueryRequest("SELECT n", null, null, OutputLocation), 100, ct);
 
@@ -144,7 +145,7 @@ public sealed class AthenaClientTests : IClassFixture<MotoFixture>
         using var http = new HttpClient(handler);
         var client = AthenaClientFactory.Create(
             new AwsSettings { EndpointUrl = new Uri("http://athena.test/"), AccessKeyId = "k", SecretAccessKey = "s" },
-            new DictionaryEnvironment(new Dictionary<string, string>()), http);
+            http);
 
         var act = async () => await new AthenaQueryRunner(client, TimeProvider.System, TimeSpan.Zero)
             .RunAsync(new AthenaQueryRequest("SELEC 1", null, null, OutputLocation), 10, TestContext.Current.CancellationToken);
@@ -155,18 +156,16 @@ public sealed class AthenaClientTests : IClassFixture<MotoFixture>
     [Fact]
     public void ResolveEndpoint_ServiceVariable_WinsOverSharedEndpoint()
     {
-        var settings = new AwsSettings { EndpointUrl = new Uri("http://shared:1/"), Region = "eu-west-1" };
-        var env = new DictionaryEnvironment(new Dictionary<string, string> { ["AWS_ENDPOINT_URL_ATHENA"] = "http://athena-only:2/" });
+        var env = new DictionaryEnvironment { ["AWS_ENDPOINT_URL"] = "http://shared:1/", ["AWS_REGION"] = "eu-west-1" };
 
-        AthenaClientFactory.ResolveEndpoint(settings, env).Should().Be(new Uri("http://athena-only:2/"));
-        AthenaClientFactory.ResolveEndpoint(settings, new DictionaryEnvironment(new Dictionary<string, string>())).Should().Be(new Uri("http://shared:1/"));
-        AthenaClientFactory.ResolveEndpoint(new AwsSettings { Region = "eu-west-1" }, new DictionaryEnvironment(new Dictionary<string, string>()))
+        AwsSettings.FromEnvironment(env.With("AWS_ENDPOINT_URL_ATHENA", "http://athena-only:2/")).ResolveEndpoint(AwsService.Athena).Should().Be(new Uri("http://athena-only:2/"));
+        AwsSettings.FromEnvironment(env).ResolveEndpoint(AwsService.Athena).Should().Be(new Uri("http://shared:1/"));
+        AwsSettings.FromEnvironment(env.With("AWS_ENDPOINT_URL", null)).ResolveEndpoint(AwsService.Athena)
             .Should().Be(new Uri("https://athena.eu-west-1.amazonaws.com/"));
     }
 
     private IAthenaClient Client(HttpClient http) => AthenaClientFactory.Create(
         new AwsSettings { EndpointUrl = _moto.Endpoint, Region = _moto.Region, AccessKeyId = MotoServer.AccessKeyId, SecretAccessKey = MotoServer.SecretAccessKey },
-        new DictionaryEnvironment(new Dictionary<string, string>()),
         http);
 
     private async Task PostMotoApiAsync(HttpClient http, string path, string json, CancellationToken ct)

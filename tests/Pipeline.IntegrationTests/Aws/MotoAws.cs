@@ -1,5 +1,6 @@
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.IntegrationTests.Aws;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Ses;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.IntegrationTests.Aws;

@@ -3,6 +3,7 @@ using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Http;
 using Pipeline.Aws.XRay;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 
 namespace Pipeline.IntegrationTests.Aws;

@@ -26,14 +26,21 @@ public sealed class DeployRehearsal : IAsyncLifetime
 
     public IReadOnlyDictionary<string, string> Parameters { get; private set; } = new Dictionary<string, string>();
 
-    public async ValueTask InitializeAsync()
+    /// <summary>What `sam deploy` would pass: samconfig.toml's default environment, plus <see cref="GraphSchedule"/> and an IRSA provider.</summary>
+    public static async Task<Dictionary<string, string>> ParametersAsync(CancellationToken cancellationToken)
     {
-        var cancellationToken = TestContext.Current.CancellationToken;
         var config = await SamScript.ReadSamConfigAsync(cancellationToken);
         var parameters = config["default"]!["deploy"]!["parameter_overrides"]!.AsObject()
             .ToDictionary(p => p.Key, p => (string)p.Value!);
         parameters["GraphSchedule"] = GraphSchedule;
         parameters["RelayOidcProviderArn"] = OidcProviderArn;
+        return parameters;
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var parameters = await ParametersAsync(cancellationToken);
         Parameters = parameters;
 
         var server = await MotoServer.StartAsync(cancellationToken);

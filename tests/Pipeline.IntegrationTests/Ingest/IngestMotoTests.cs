@@ -5,6 +5,7 @@ using Pipeline.Core.Kpl;
 using Pipeline.Core.Sampling;
 using Pipeline.Functions.Ingest;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
 
@@ -109,7 +110,7 @@ public sealed class IngestMotoTests(MotoFixture moto) : IClassFixture<MotoFixtur
 
     private static IngestHandler Handler(MotoPipeline pipeline, IMetricsSink sink)
     {
-        var options = IngestOptions.FromEnvironment(new VariablesOf(pipeline.FunctionEnvironment())) with { XRayRetryDelay = TimeSpan.Zero };
+        var options = IngestOptions.FromEnvironment(new DictionaryEnvironment(pipeline.FunctionEnvironment()!)) with { XRayRetryDelay = TimeSpan.Zero };
         var decisions = new DynamoDbTraceDecisionStore(new DynamoDbDecisionTable(pipeline.Clients.DynamoDb, pipeline.Table, TimeProvider.System), TimeProvider.System);
         return new IngestHandler(options, pipeline.Clients.ObjectStore, pipeline.Clients.XRay, decisions, TimeProvider.System, sink);
     }
@@ -130,12 +131,5 @@ public sealed class IngestMotoTests(MotoFixture moto) : IClassFixture<MotoFixtur
         public List<string> Lines { get; } = [];
 
         public void WriteLine(ReadOnlySpan<byte> utf8Json) => Lines.Add(System.Text.Encoding.UTF8.GetString(utf8Json));
-    }
-
-    private sealed class VariablesOf(Dictionary<string, string?> variables) : IEnvironmentVariables
-    {
-        public string? GetEnvironmentVariable(string name) => variables.GetValueOrDefault(name);
-
-        public void SetEnvironmentVariable(string name, string? value) => variables[name] = value;
     }
 }

@@ -7,6 +7,7 @@ using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Kinesis;
 using Pipeline.Core.Archive;
 using Pipeline.Functions.Ingest;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
 

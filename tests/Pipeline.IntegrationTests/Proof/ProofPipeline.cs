@@ -11,6 +11,7 @@ using Pipeline.Core.Redaction;
 using Pipeline.Core.Sampling;
 using Pipeline.Functions.Ingest;
 using Pipeline.IntegrationTests.Relay;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 using Pipeline.Testing.Faults;
 

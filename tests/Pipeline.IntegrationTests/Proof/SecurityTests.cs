@@ -4,6 +4,7 @@ using Pipeline.Core.Redaction;
 using Pipeline.Functions.Ingest;
 using Pipeline.IntegrationTests.Relay;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 using Relay.Config;
 
@@ -59,7 +60,7 @@ public sealed class SecurityTests(MotoFixture moto)
     [Fact]
     public void IngestOptions_FromAMinimalEnvironment_RedactWithTheDefaultPolicy()
     {
-        var options = IngestOptions.FromEnvironment(new MapEnvironment(new Dictionary<string, string> { ["ARCHIVE_BUCKET"] = "b", ["DECISION_TABLE"] = "t" }));
+        var options = IngestOptions.FromEnvironment(new DictionaryEnvironment { ["ARCHIVE_BUCKET"] = "b", ["DECISION_TABLE"] = "t" });
 
         options.Redaction.HeaderNames.Should().Contain(["authorization", "cookie"]);
         options.Redaction.QueryParameters.Should().Contain("x-amz-signature");
@@ -91,12 +92,5 @@ public sealed class SecurityTests(MotoFixture moto)
         }
 
         (relay.Stdout + relay.Stderr).Should().NotContain("secret", "the relay never logs segment content");
-    }
-
-    private sealed class MapEnvironment(IReadOnlyDictionary<string, string> values) : IEnvironmentVariables
-    {
-        public string? GetEnvironmentVariable(string name) => values.TryGetValue(name, out var value) ? value : null;
-
-        public void SetEnvironmentVariable(string name, string? value) => throw new NotSupportedException();
     }
 }

@@ -26,6 +26,12 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>A request body larger than this is refused (PutRecords is ≤ 5 MiB; archive objects are small in tests).</summary>
     public const int MaxBodyBytes = 32 * 1024 * 1024;
 
+    /// <summary>A recorded request or response keeps at most this many bytes of its body (<see cref="RecordedExchange.BodyTruncated"/>).</summary>
+    public const int MaxRecordedBodyBytes = 256 * 1024;
+
+    // Where WriteAsync/CopyResponseAsync leave the answer's body for the recorder.
+    private const string ResponseBodyItem = "fault-proxy.response-body";
+
     // Hop-by-hop headers and the ones the HTTP stack sets itself (RFC 9110 §7.6.1).
     private static readonly HashSet<string> SkippedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -39,14 +45,17 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly Lock _randomGate = new();
     private readonly ConcurrentDictionary<string, int> _byKind = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<FaultRequest> _requests = new();
+    private readonly ConcurrentQueue<RecordedExchange> _exchanges = new();
+    private readonly bool _recordExchanges;
     private long _requestCount;
     private int _throttledRecords;
     private int _unprocessedSegments;
 
-    private FaultProxy(WebApplication app, Uri target, int seed)
+    private FaultProxy(WebApplication app, Uri target, int seed, bool recordExchanges)
     {
         _app = app;
         _target = target;
+        _recordExchanges = recordExchanges;
         _random = new Random(seed);
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, AutomaticDecompression = System.Net.DecompressionMethods.None })
         {
@@ -77,15 +86,28 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>Every request seen, in arrival order (bounded by the test's own traffic).</summary>
     public IReadOnlyList<FaultRequest> Requests => [.. _requests];
 
+    /// <summary>
+    /// Every request with its query, signing key, bodies and answer, in completion order; only when
+    /// started with <c>recordExchanges</c> (the least-privilege tests map each to the IAM action it needs).
+    /// </summary>
+    public IReadOnlyList<RecordedExchange> Exchanges => [.. _exchanges];
+
     /// <summary>Starts on a free loopback port, forwarding to <paramref name="target"/>.</summary>
-    public static async Task<FaultProxy> StartAsync(Uri target, int seed = 12, CancellationToken cancellationToken = default)
+    public static Task<FaultProxy> StartAsync(Uri target, int seed = 12, CancellationToken cancellationToken = default) =>
+        StartAsync(target, seed, recordExchanges: false, cancellationToken);
+
+    /// <summary>Like <see cref="StartAsync(Uri, int, CancellationToken)"/>, and keeps every exchange in <see cref="Exchanges"/>.</summary>
+    public static Task<FaultProxy> StartRecordingAsync(Uri target, int seed = 12, CancellationToken cancellationToken = default) =>
+        StartAsync(target, seed, recordExchanges: true, cancellationToken);
+
+    private static async Task<FaultProxy> StartAsync(Uri target, int seed, bool recordExchanges, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.WebHost.ConfigureKestrel(options => options.Limits.MaxRequestBodySize = MaxBodyBytes);
-        var proxy = new FaultProxy(builder.Build(), target, seed);
+        var proxy = new FaultProxy(builder.Build(), target, seed, recordExchanges);
         await proxy._app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = proxy._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         proxy.Endpoint = new Uri(address.TrimEnd('/') + "/");
@@ -110,7 +132,10 @@ public sealed class FaultProxy : IAsyncDisposable
     }
 
     /// <summary>The service of a SigV4 Authorization header: Credential=AKID/date/region/SERVICE/aws4_request.</summary>
-    public static string? ServiceFromAuthorization(string? authorization)
+    public static string? ServiceFromAuthorization(string? authorization) => CredentialScope(authorization) is { } scope ? scope[3] : null;
+
+    /// <summary>The five parts of a SigV4 credential scope (access key id, date, region, service, aws4_request), or null.</summary>
+    public static string[]? CredentialScope(string? authorization)
     {
         if (string.IsNullOrEmpty(authorization))
         {
@@ -126,7 +151,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
         var end = authorization.IndexOfAny([',', ' '], start);
         var scope = authorization[(start + marker.Length)..(end < 0 ? authorization.Length : end)].Split('/');
-        return scope.Length == 5 ? scope[3] : null;
+        return scope.Length == 5 ? scope : null;
     }
 
     private static string OperationOf(HttpRequest request, string? service)
@@ -171,7 +196,41 @@ public sealed class FaultProxy : IAsyncDisposable
         var info = new FaultRequest(Interlocked.Increment(ref _requestCount), request.Method, request.Path.Value ?? "/", service, OperationOf(request, service));
         _requests.Enqueue(info);
         var body = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            await DispatchAsync(context, info, body).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_recordExchanges)
+            {
+                Record(context, info, body);
+            }
+        }
+    }
 
+    private void Record(HttpContext context, FaultRequest info, byte[] body)
+    {
+        var request = context.Request;
+        var answered = context.Items[ResponseBodyItem] as byte[];
+        var scope = CredentialScope(request.Headers.Authorization.ToString());
+        _exchanges.Enqueue(new RecordedExchange(
+            info,
+            request.QueryString.Value ?? string.Empty,
+            scope?[0],
+            scope?[2],
+            request.Headers["X-Amz-Target"].ToString() is { Length: > 0 } target ? target : null,
+            request.ContentType,
+            new Dictionary<string, string>(request.Headers.Where(h => h.Key.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase)).Select(h => KeyValuePair.Create(h.Key.ToLowerInvariant(), h.Value.ToString())), StringComparer.Ordinal),
+            body.Length > MaxRecordedBodyBytes ? body[..MaxRecordedBodyBytes] : body,
+            body.Length > MaxRecordedBodyBytes,
+            answered is null ? 0 : context.Response.StatusCode,
+            answered is null ? [] : answered.Length > MaxRecordedBodyBytes ? answered[..MaxRecordedBodyBytes] : answered));
+    }
+
+    private async Task DispatchAsync(HttpContext context, FaultRequest info, byte[] body)
+    {
+        var request = context.Request;
         FaultRule? fired = null;
         foreach (var rule in Rules)
         {
@@ -411,6 +470,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
     private static async Task CopyResponseAsync(HttpResponse target, HttpResponseMessage response, byte[] body)
     {
+        target.HttpContext.Items[ResponseBodyItem] = body;
         target.StatusCode = (int)response.StatusCode;
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
         {
@@ -433,6 +493,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
     private static async Task WriteAsync(HttpResponse response, int status, string contentType, byte[] body, string? errorType)
     {
+        response.HttpContext.Items[ResponseBodyItem] = body;
         response.StatusCode = status;
         response.ContentType = contentType;
         response.Headers["x-amzn-RequestId"] = "00000000-0000-0000-0000-000000000000";

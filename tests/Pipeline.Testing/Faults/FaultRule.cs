@@ -6,6 +6,31 @@ namespace Pipeline.Testing.Faults;
 /// <param name="Operation">The X-Amz-Target operation (<c>PutRecords</c>), else the rest-json path's operation (X-Ray <c>/TraceSegments</c> → <c>PutTraceSegments</c>), else the HTTP method (S3: <c>PUT</c>, <c>GET</c>).</param>
 public sealed record FaultRequest(long Number, string Method, string Path, string? Service, string Operation);
 
+/// <summary>One request and the answer the client got, as a recording <see cref="FaultProxy"/> saw them.</summary>
+/// <param name="Query">The raw query string with its leading <c>?</c> (still percent-encoded), or empty.</param>
+/// <param name="AccessKeyId">The SigV4 scope's access key id: who signed (a role session's key, the test's own key).</param>
+/// <param name="Region">The SigV4 scope's region.</param>
+/// <param name="Target">The X-Amz-Target header (JSON 1.0/1.1 protocols), or null.</param>
+/// <param name="AmzHeaders">The request's x-amz-* headers, names in lower case.</param>
+/// <param name="Body">The request body, at most <see cref="FaultProxy.MaxRecordedBodyBytes"/>.</param>
+/// <param name="Status">The answer's HTTP status; 0 when the connection was aborted without one.</param>
+/// <param name="ResponseBody">The answer's body, at most <see cref="FaultProxy.MaxRecordedBodyBytes"/>.</param>
+public sealed record RecordedExchange(
+    FaultRequest Request,
+    string Query,
+    string? AccessKeyId,
+    string? Region,
+    string? Target,
+    string? ContentType,
+    IReadOnlyDictionary<string, string> AmzHeaders,
+    byte[] Body,
+    bool BodyTruncated,
+    int Status,
+    byte[] ResponseBody)
+{
+    public override string ToString() => $"#{Request.Number} {Request.Service}:{Request.Operation} {Request.Method} {Request.Path}{Query} -> {Status}";
+}
+
 /// <summary>
 /// One fault-injection rule: which requests it matches and what it does to them. Rules are tried
 /// in order; the first that matches and fires (its <see cref="Probability"/>, drawn from the

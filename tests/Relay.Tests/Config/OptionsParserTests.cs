@@ -1,5 +1,6 @@
 using System.Net;
 using Pipeline.Aws.Configuration;
+using Pipeline.Runtime.Configuration;
 using Relay.Config;
 
 namespace Relay.Tests.Config;

@@ -1,4 +1,4 @@
-using Pipeline.Aws.Configuration;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Cli.Local;
 using Pipeline.Cli.Output;
 
@@ -36,13 +36,7 @@ internal sealed class CliContext
     public string Root => Environment.GetVariable(RootVariable) is { Length: > 0 } root ? root : WorkingDirectory;
 
     /// <summary>The state directory: the flag, else PIPELINE_STATE_DIR, else &lt;root&gt;/.pipeline.</summary>
-    public StatePaths Paths(string? stateDirFlag)
-    {
-        var dir = stateDirFlag
-            ?? (Environment.GetVariable(StatePaths.StateDirVariable) is { Length: > 0 } fromEnv ? fromEnv : null)
-            ?? Path.Combine(Root, StatePaths.DefaultDirName);
-        return new StatePaths(Path.GetFullPath(dir, WorkingDirectory));
-    }
+    public StatePaths Paths(string? stateDirFlag) => StatePaths.Resolve(stateDirFlag, Environment, Root, WorkingDirectory);
 
     public CliConsole Console(TextWriter output, TextWriter error) => new(output, error, OutputIsTerminal);
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Net;
-using Pipeline.Cli.Local;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Cli.Commands;
 
@@ -21,7 +21,7 @@ internal static class CommandOptions
         HelpName = "host:port",
     };
 
-    /// <summary>A duration flag (500ms, 30s, 5m, 1h): text on the command line and in help, checked at parse time.</summary>
+    /// <summary>A duration flag in the one grammar (<see cref="Durations"/>: 500ms, 30s, 5m, 1h): text on the command line and in help, checked at parse time.</summary>
     public static Option<string> Duration(string name, string description, TimeSpan defaultValue)
     {
         var option = new Option<string>(name)
@@ -32,9 +32,13 @@ internal static class CommandOptions
         };
         option.Validators.Add(result =>
         {
-            if (!Durations.TryParse(result.GetValueOrDefault<string>() ?? "", out _))
+            if (!Durations.TryParse(result.GetValueOrDefault<string>(), out var value, out var error))
             {
-                result.AddError($"{name}: '{result.GetValueOrDefault<string>()}' is not a duration: use e.g. 500ms, 30s, 5m or 1h");
+                result.AddError($"{name}: {error}");
+            }
+            else if (value <= TimeSpan.Zero)
+            {
+                result.AddError($"{name}: must be longer than 0");
             }
         });
         return option;
@@ -55,7 +59,7 @@ internal static class CommandOptions
     }
 
     public static TimeSpan GetDuration(this ParseResult parse, Option<string> option) =>
-        Durations.TryParse(parse.GetValue(option) ?? "", out var value) ? value : throw new InvalidOperationException($"{option.Name} was not validated");
+        Durations.TryParse(parse.GetValue(option), out var value, out _) ? value : throw new InvalidOperationException($"{option.Name} was not validated");
 
     public static IPEndPoint ParseEndpoint(ArgumentResult result)
     {

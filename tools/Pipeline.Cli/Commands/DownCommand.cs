@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Pipeline.Cli.Local;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Cli.Commands;
 

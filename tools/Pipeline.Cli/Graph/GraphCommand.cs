@@ -6,23 +6,32 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Storage;
+using Pipeline.Cli.Commands;
+using Pipeline.Cli.Local;
 using Pipeline.Cli.Query;
 using Pipeline.Core.Archive;
 using Pipeline.Core.Graph;
 using Pipeline.Functions.ServiceGraph;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Cli.Graph;
 
 /// <summary>
 /// What <c>pipeline graph</c> needs from its composition root. <paramref name="Environment"/>
-/// reads variables (AWS_ENDPOINT_URL, AWS_REGION, keys); <paramref name="Open"/> shows a file to
-/// the user (xdg-open in Program.cs; tests record the path).
+/// is the CLI's environment seam (AWS_ENDPOINT_URL, AWS_REGION, keys, PIPELINE_STATE_DIR) and
+/// <paramref name="Http"/> its one pooled AWS HttpClient;
+/// <paramref name="Open"/> shows a file to the user (xdg-open in Program.cs; tests record the path).
 /// </summary>
-public sealed record GraphCommandContext(
+internal sealed record GraphCommandContext(
     TimeProvider Time,
-    Func<string, string?> Environment,
+    IEnvironment Environment,
+    HttpClient Http,
     string WorkingDirectory,
-    Action<string>? Open = null);
+    Action<string>? Open = null)
+{
+    /// <summary>The state directory for <c>--state-dir</c> (<see cref="StatePaths.Resolve"/>, as every command).</summary>
+    public StatePaths Paths(string? stateDirFlag) => StatePaths.Resolve(stateDirFlag, Environment, WorkingDirectory, WorkingDirectory);
+}
 
 /// <summary>
 /// <c>pipeline graph [--window 1h] [--engine stream|sql] [--open]</c>: builds the service graph
@@ -32,7 +41,7 @@ public sealed record GraphCommandContext(
 /// archive is in S3), and prints the output paths and an ASCII summary of the edges.
 /// Program.cs adds <see cref="Create"/>'s command to the root command.
 /// </summary>
-public static class GraphCommand
+internal static class GraphCommand
 {
     public static Command Create(GraphCommandContext context)
     {
@@ -46,9 +55,10 @@ public static class GraphCommand
         var endpoint = new Option<string?>("--endpoint-url") { Description = "AWS endpoint (default AWS_ENDPOINT_URL or .pipeline/stack.json)" };
         var region = new Option<string?>("--region") { Description = "AWS region (default AWS_REGION or us-east-1)" };
         var athenaDir = new Option<string?>("--athena-dir") { Description = "The athena/ directory (default: found above the working directory)" };
+        var stateDir = CommandOptions.StateDir();
 
         var command = new Command("graph", "Build the service graph of a window now and print where it is");
-        foreach (var option in new Option[] { window, end, engine, open, dataDir, bucket, endpoint, region, athenaDir })
+        foreach (var option in new Option[] { window, end, engine, open, dataDir, bucket, endpoint, region, athenaDir, stateDir })
         {
             command.Add(option);
         }
@@ -73,7 +83,8 @@ public static class GraphCommand
                     parse.GetValue(bucket),
                     parse.GetValue(endpoint),
                     parse.GetValue(region),
-                    parse.GetValue(athenaDir));
+                    parse.GetValue(athenaDir),
+                    parse.GetValue(stateDir));
                 return await RunAsync(context, invocation, output, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or IOException
@@ -86,28 +97,11 @@ public static class GraphCommand
         return command;
     }
 
-    /// <summary>"15m", "1h", "2d" (or a bare number of minutes), between one minute and a day.</summary>
-    public static TimeSpan ParseWindow(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var t = text.Trim().ToLowerInvariant();
-        var (number, unit) = t.Length > 0 && char.IsAsciiLetter(t[^1]) ? (t[..^1], t[^1]) : (t, 'm');
-        if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0)
-        {
-            throw new ArgumentException($"--window '{text}' is not like 15m, 1h or 1d");
-        }
-
-        var span = unit switch
-        {
-            'm' => TimeSpan.FromMinutes(n),
-            'h' => TimeSpan.FromHours(n),
-            'd' => TimeSpan.FromDays(n),
-            _ => throw new ArgumentException($"--window '{text}': unit must be m, h or d"),
-        };
-        return span <= TimeSpan.FromMinutes(ServiceGraphOptions.MaxWindowMinutes) && span >= TimeSpan.FromMinutes(1)
-            ? span
-            : throw new ArgumentException($"--window '{text}' must be between 1m and 1d");
-    }
+    /// <summary>A window in the one duration grammar (15m, 1h, 1d; a bare number is an error), from one minute to a day.</summary>
+    public static TimeSpan ParseWindow(string text) =>
+        ConfigValue.TryDuration(text.Trim(), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(ServiceGraphOptions.MaxWindowMinutes), out var window, out var error)
+            ? window
+            : throw new ArgumentException($"--window: {error}");
 
     internal static async Task<int> RunAsync(GraphCommandContext context, GraphInvocation invocation, TextWriter output, CancellationToken cancellationToken)
     {
@@ -135,7 +129,7 @@ public static class GraphCommand
 
             var job = new ServiceGraphJob(source.Store, options, sql, NullLogger.Instance);
             var outputs = await job.RunAsync(start, end, invocation.Engine, cancellationToken).ConfigureAwait(false);
-            var svgPath = await ReportPathsAsync(context, source, outputs, output, cancellationToken).ConfigureAwait(false);
+            var svgPath = await ReportPathsAsync(context, invocation, source, outputs, output, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync().ConfigureAwait(false);
             await output.WriteAsync(GraphText.Summary(outputs.Document)).ConfigureAwait(false);
             if (invocation.Open)
@@ -154,7 +148,7 @@ public static class GraphCommand
         }
     }
 
-    private static async Task<string> ReportPathsAsync(GraphCommandContext context, ArchiveSource source, ServiceGraphOutputs outputs, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<string> ReportPathsAsync(GraphCommandContext context, GraphInvocation invocation, ArchiveSource source, ServiceGraphOutputs outputs, TextWriter output, CancellationToken cancellationToken)
     {
         await output.WriteLineAsync($"graph {outputs.Document.StartTime} .. {outputs.Document.EndTime} ({outputs.EngineUsed}, {outputs.ObjectsRead} archive object(s), {outputs.Document.Documents} segment(s))").ConfigureAwait(false);
         string svgPath = string.Empty;
@@ -169,7 +163,7 @@ public static class GraphCommand
             else
             {
                 // A local copy so that --open and the user's viewer have a file.
-                local = Path.Combine(context.WorkingDirectory, QueryCommandContext.StateDir, key);
+                local = Path.Combine(context.Paths(invocation.StateDir).Root, key);
                 Directory.CreateDirectory(Path.GetDirectoryName(local)!);
                 var bytes = await source.Store.GetAsync(source.Bucket, key, cancellationToken).ConfigureAwait(false) ?? [];
                 await File.WriteAllBytesAsync(local, bytes, cancellationToken).ConfigureAwait(false);
@@ -203,11 +197,12 @@ public static class GraphCommand
 
     private static ArchiveSource OpenSource(GraphCommandContext context, GraphInvocation invocation)
     {
-        var stack = StackFile.Read(context.WorkingDirectory);
+        var paths = context.Paths(invocation.StateDir);
+        var stack = StackFile.Read(paths.StackFile);
         var bucket = invocation.Bucket ?? (invocation.DataDir is null ? stack.ArchiveBucket : null);
         if (invocation.DataDir is not null || bucket is null)
         {
-            var dir = invocation.DataDir ?? Path.Combine(context.WorkingDirectory, QueryCommandContext.DefaultDataDir);
+            var dir = invocation.DataDir ?? paths.DefaultDataDir;
             if (!Directory.Exists(dir))
             {
                 throw new ArgumentException($"no archive: {dir} does not exist (run `pipeline up`, or pass --data-dir or --bucket)");
@@ -216,10 +211,11 @@ public static class GraphCommand
             return new ArchiveSource(new DirectoryObjectStore(dir), "local", Path.GetFullPath(dir), null);
         }
 
-        var endpoint = invocation.EndpointUrl ?? context.Environment(AwsSettings.EndpointUrlVariable) ?? stack.Endpoint;
-        var region = invocation.Region ?? context.Environment(AwsSettings.RegionVariable) ?? context.Environment(AwsSettings.DefaultRegionVariable) ?? stack.Region ?? AwsSettings.FallbackRegion;
-        var key = context.Environment(AwsSettings.AccessKeyIdVariable);
-        var secret = context.Environment(AwsSettings.SecretAccessKeyVariable);
+        var env = context.Environment;
+        var endpoint = invocation.EndpointUrl ?? env.GetVariable(AwsSettings.EndpointUrlVariable) ?? stack.Endpoint;
+        var region = invocation.Region ?? env.GetVariable(AwsSettings.RegionVariable) ?? env.GetVariable(AwsSettings.DefaultRegionVariable) ?? stack.Region ?? AwsSettings.FallbackRegion;
+        var key = env.GetVariable(AwsSettings.AccessKeyIdVariable);
+        var secret = env.GetVariable(AwsSettings.SecretAccessKeyVariable);
         // moto ignores signatures but needs a well-formed one: placeholder keys for a local endpoint.
         const string LocalCredential = "testing";
         var settings = new AwsSettings
@@ -228,9 +224,9 @@ public static class GraphCommand
             EndpointUrl = endpoint is null ? null : new Uri(endpoint),
             AccessKeyId = key ?? (endpoint is null ? null : LocalCredential),
             SecretAccessKey = secret ?? (endpoint is null ? null : LocalCredential),
-            SessionToken = context.Environment(AwsSettings.SessionTokenVariable),
+            SessionToken = env.GetVariable(AwsSettings.SessionTokenVariable),
         };
-        var clients = AwsClients.Create(settings);
+        var clients = AwsClients.Create(settings, context.Http, context.Time);
         return new ArchiveSource(clients.ObjectStore, bucket, null, clients);
     }
 
@@ -262,7 +258,8 @@ public static class GraphCommand
         string? Bucket,
         string? EndpointUrl,
         string? Region,
-        string? AthenaDir);
+        string? AthenaDir,
+        string? StateDir = null);
 
     private sealed record ArchiveSource(IObjectStore Store, string Bucket, string? LocalRoot, IDisposable? Owner) : IDisposable
     {
@@ -272,9 +269,8 @@ public static class GraphCommand
     /// <summary>The keys of .pipeline/stack.json that <c>pipeline graph</c> reads.</summary>
     private sealed record StackFile(string? Endpoint, string? Region, string? ArchiveBucket)
     {
-        public static StackFile Read(string workingDirectory)
+        public static StackFile Read(string path)
         {
-            var path = Path.Combine(workingDirectory, QueryCommandContext.StateDir, "stack.json");
             if (!File.Exists(path))
             {
                 return new StackFile(null, null, null);

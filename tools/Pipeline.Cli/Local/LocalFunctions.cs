@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
@@ -9,13 +8,15 @@ using Pipeline.Functions.Hosting;
 using Pipeline.Functions.Ingest;
 using Pipeline.Functions.ServiceGraph;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Cli.Local;
 
 /// <summary>
 /// The functions local mode runs in-process, built the way the bootstrap builds them (by name,
 /// from a <see cref="HandlerRegistry"/>, with a <see cref="HandlerInitContext"/>) but with the
-/// environment template.yaml would give them, pointed at moto.
+/// environment template.yaml would give them, pointed at moto: each function gets its own
+/// <see cref="DictionaryEnvironment"/>, never the CLI's process environment.
 /// </summary>
 internal sealed class LocalFunctions
 {
@@ -37,7 +38,7 @@ internal sealed class LocalFunctions
     public bool Has(string name) => _registry.Names.Contains(name, StringComparer.Ordinal);
 
     public ValueTask<ILambdaHandler> CreateAsync(string name, CancellationToken cancellationToken) =>
-        _registry.CreateAsync(name, new HandlerInitContext(new LocalEnvironmentVariables(_environment), _time, _http, _logger), cancellationToken);
+        _registry.CreateAsync(name, new HandlerInitContext(new DictionaryEnvironment(_environment), _time, _http, _logger), cancellationToken);
 
     /// <summary>Every function's variables for a stack on <paramref name="endpoint"/> (FunctionContract names).</summary>
     public static Dictionary<string, string> Environment(Uri endpoint, string region) => new(StringComparer.Ordinal)
@@ -67,18 +68,9 @@ internal sealed class LocalFunctions
 
     private static IngestHandler CreateIngest(HandlerInitContext init, MetricTotals metrics)
     {
-        IngestOptions options;
-        AwsClients aws;
-        try
-        {
-            options = IngestOptions.FromEnvironment(init.Environment);
-            // Lives as long as the handler, which lives as long as the stack.
-            aws = AwsClients.Create(AwsSettings.FromEnvironment(new EnvironmentSeam(init.Environment)), init.Http, init.TimeProvider);
-        }
-        catch (AwsConfigurationException e)
-        {
-            throw new LambdaInitException(LambdaError.Types.ConfigInvalid, e.Message);
-        }
+        var options = IngestOptions.FromEnvironment(init.Environment);
+        // Lives as long as the handler, which lives as long as the stack.
+        var aws = init.CreateAwsClients();
 
         var decisions = new DynamoDbTraceDecisionStore(new DynamoDbDecisionTable(aws.DynamoDb, options.DecisionTable!, init.TimeProvider), init.TimeProvider);
         return new IngestHandler(options, aws.ObjectStore, aws.XRay, decisions, init.TimeProvider, new TotalsSink(metrics));
@@ -88,31 +80,5 @@ internal sealed class LocalFunctions
     private sealed class TotalsSink(MetricTotals totals) : IMetricsSink
     {
         public void WriteLine(ReadOnlySpan<byte> utf8Json) => totals.AddEmfLine(utf8Json);
-    }
-
-    /// <summary>The AWS settings' environment seam over a function's variables.</summary>
-    private sealed class EnvironmentSeam(IEnvironmentVariables variables) : IEnvironment
-    {
-        public string? GetVariable(string name) => variables.GetEnvironmentVariable(name);
-    }
-}
-
-/// <summary>A function's own environment (the local stand-in for the sandbox's), never the CLI's process environment.</summary>
-internal sealed class LocalEnvironmentVariables(IReadOnlyDictionary<string, string> initial) : IEnvironmentVariables
-{
-    private readonly ConcurrentDictionary<string, string> _variables = new(initial, StringComparer.Ordinal);
-
-    public string? GetEnvironmentVariable(string name) => _variables.TryGetValue(name, out var value) ? value : null;
-
-    public void SetEnvironmentVariable(string name, string? value)
-    {
-        if (value is null)
-        {
-            _variables.TryRemove(name, out _);
-        }
-        else
-        {
-            _variables[name] = value;
-        }
     }
 }

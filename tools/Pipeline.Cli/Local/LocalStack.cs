@@ -10,6 +10,7 @@ using Pipeline.Cli.Output;
 using Pipeline.Core.Graph;
 using Pipeline.Functions.Configuration;
 using Pipeline.Lambda.Logging;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Cli.Local;
 
@@ -445,32 +446,4 @@ internal sealed class LocalStack : IAsyncDisposable
             // Stopping.
         }
     }
-}
-
-/// <summary>Durations as flags take them and as people read them: 30s, 5m, 1h, 500ms.</summary>
-internal static class Durations
-{
-    public static bool TryParse(string text, out TimeSpan value)
-    {
-        value = default;
-        text = text.Trim();
-        var (unit, factor) = text.EndsWith("ms", StringComparison.Ordinal) ? ("ms", 0.001)
-            : text.EndsWith('s') ? ("s", 1.0)
-            : text.EndsWith('m') ? ("m", 60.0)
-            : text.EndsWith('h') ? ("h", 3600.0)
-            : ("", 1.0);
-        if (!double.TryParse(text.AsSpan(0, text.Length - unit.Length), NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || number <= 0)
-        {
-            return false;
-        }
-
-        value = TimeSpan.FromSeconds(number * factor);
-        return true;
-    }
-
-    public static string Format(TimeSpan value) =>
-        value.TotalHours >= 1 && value.TotalHours % 1 == 0 ? $"{value.TotalHours.ToString(CultureInfo.InvariantCulture)}h"
-        : value.TotalMinutes >= 1 && value.TotalMinutes % 1 == 0 ? $"{value.TotalMinutes.ToString(CultureInfo.InvariantCulture)}m"
-        : value.TotalSeconds >= 1 ? $"{value.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s"
-        : $"{value.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms";
 }

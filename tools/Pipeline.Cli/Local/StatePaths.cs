@@ -1,3 +1,5 @@
+using Pipeline.Runtime.Configuration;
+
 namespace Pipeline.Cli.Local;
 
 /// <summary>
@@ -9,6 +11,19 @@ internal sealed record StatePaths(string Root)
 {
     public const string StateDirVariable = "PIPELINE_STATE_DIR";
     public const string DefaultDirName = ".pipeline";
+
+    /// <summary>
+    /// The one resolution of the state directory, for every command: <paramref name="stateDirFlag"/>,
+    /// else PIPELINE_STATE_DIR, else <c>&lt;root&gt;/.pipeline</c>; relative to <paramref name="workingDirectory"/>.
+    /// </summary>
+    public static StatePaths Resolve(string? stateDirFlag, IEnvironment environment, string root, string workingDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var dir = stateDirFlag
+            ?? (environment.GetVariable(StateDirVariable) is { Length: > 0 } fromEnv ? fromEnv : null)
+            ?? Path.Combine(root, DefaultDirName);
+        return new StatePaths(Path.GetFullPath(dir, workingDirectory));
+    }
 
     public string StackFile => Path.Combine(Root, "stack.json");
 

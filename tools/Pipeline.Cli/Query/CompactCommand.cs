@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Amazon.S3.Model;
+using Pipeline.Cli.Commands;
+using Pipeline.Cli.Local;
 using Pipeline.Core.Query;
 
 namespace Pipeline.Cli.Query;
@@ -24,8 +26,9 @@ internal static class CompactCommand
         var endpoint = new Option<string?>("--endpoint-url") { Description = "AWS endpoint (moto)" };
         var region = new Option<string?>("--region") { Description = "AWS region" };
         var athenaDir = new Option<string?>("--athena-dir") { Description = "The athena/ directory" };
+        var stateDir = CommandOptions.StateDir();
         var command = new Command("compact", "Compact an hour of the NDJSON archive into Parquet (segments_parquet)");
-        foreach (var option in new Option[] { dt, hour, report, dataDir, bucket, endpoint, region, athenaDir })
+        foreach (var option in new Option[] { dt, hour, report, dataDir, bucket, endpoint, region, athenaDir, stateDir })
         {
             command.Add(option);
         }
@@ -37,7 +40,7 @@ internal static class CompactCommand
             try
             {
                 var files = parse.GetValue(athenaDir) is { } d ? new AthenaSqlFiles(d) : AthenaSqlFiles.Locate(context.WorkingDirectory);
-                await RunAsync(context, files, parse.GetValue(dt)!, parse.GetValue(hour), parse.GetValue(report),
+                await RunAsync(context, context.Paths(parse.GetValue(stateDir)), files, parse.GetValue(dt)!, parse.GetValue(hour), parse.GetValue(report),
                     parse.GetValue(dataDir), parse.GetValue(bucket), parse.GetValue(endpoint), parse.GetValue(region), output, cancellationToken).ConfigureAwait(false);
                 return 0;
             }
@@ -52,7 +55,7 @@ internal static class CompactCommand
     }
 
     private static async Task RunAsync(
-        QueryCommandContext context, AthenaSqlFiles files, string dt, string? hour, bool report,
+        QueryCommandContext context, StatePaths paths, AthenaSqlFiles files, string dt, string? hour, bool report,
         string? dataDir, string? bucketFlag, string? endpoint, string? region, TextWriter output, CancellationToken cancellationToken)
     {
         if (!DateOnly.TryParseExact(dt, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
@@ -61,11 +64,11 @@ internal static class CompactCommand
         }
 
         var tables = files.Tables();
-        var (settings, stackBucket) = context.ResolveAws(endpoint, region);
+        var (settings, stackBucket) = context.ResolveAws(paths, endpoint, region);
         var bucket = bucketFlag ?? (dataDir is null ? stackBucket : null);
         if (bucket is null)
         {
-            var root = dataDir ?? Path.Combine(context.WorkingDirectory, QueryCommandContext.DefaultDataDir);
+            var root = dataDir ?? paths.DefaultDataDir;
             CompactLocal(root, tables, files, dt, hour, report, output);
             return;
         }

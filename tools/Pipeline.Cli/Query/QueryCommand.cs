@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Pipeline.Aws.Athena;
+using Pipeline.Cli.Commands;
 using Pipeline.Core.Query;
 
 namespace Pipeline.Cli.Query;
@@ -36,9 +37,10 @@ internal static class QueryCommand
         var outputLocation = new Option<string?>("--output-location") { Description = "s3:// prefix for Athena results (--target athena)" };
         var athenaDir = new Option<string?>("--athena-dir") { Description = "The athena/ directory (default: found above the working directory)" };
         var parquet = new Option<bool>("--parquet") { Description = "Locally, read segments from its Parquet compaction (segments_parquet)" };
+        var stateDir = CommandOptions.StateDir();
 
         var command = new Command("query", "Run Athena SQL over the trace archive: locally with DuckDB, or on Athena");
-        foreach (var option in new Option[] { named, parameters, list, format, maxRows, target, dataDir, bucket, endpoint, region, from, to, workGroup, database, outputLocation, athenaDir, parquet })
+        foreach (var option in new Option[] { named, parameters, list, format, maxRows, target, dataDir, bucket, endpoint, region, from, to, workGroup, database, outputLocation, athenaDir, parquet, stateDir })
         {
             command.Add(option);
         }
@@ -64,7 +66,8 @@ internal static class QueryCommand
                 parse.GetValue(database),
                 parse.GetValue(outputLocation),
                 parse.GetValue(athenaDir),
-                parse.GetValue(parquet));
+                parse.GetValue(parquet),
+                parse.GetValue(stateDir));
             return await new QueryHandler(context, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)
                 .RunAsync(invocation, cancellationToken).ConfigureAwait(false);
         });
@@ -96,7 +99,8 @@ internal sealed record QueryInvocation(
     string? Database,
     string? OutputLocation,
     string? AthenaDir,
-    bool Parquet = false);
+    bool Parquet = false,
+    string? StateDir = null);
 
 /// <summary>Carries out one <c>pipeline query</c> invocation; exit code 0 on success, 1 on a user error.</summary>
 internal sealed class QueryHandler
@@ -142,7 +146,7 @@ internal sealed class QueryHandler
         }
         catch (Exception e) when (e is QueryParameterException or SqlSyntaxException or ArgumentException
             or InvalidOperationException or AthenaQueryFailedException or TimeoutException or DuckDB.NET.Data.DuckDBException
-            or Amazon.Runtime.AmazonServiceException or Pipeline.Aws.Http.AwsServiceException or Pipeline.Aws.Configuration.AwsConfigurationException
+            or Amazon.Runtime.AmazonServiceException or Pipeline.Aws.Http.AwsServiceException or Pipeline.Runtime.Configuration.ConfigurationException
             or HttpRequestException or IOException)
         {
             await _error.WriteLineAsync($"pipeline query: {e.Message}").ConfigureAwait(false);
@@ -196,11 +200,12 @@ internal sealed class QueryHandler
         QueryInvocation invocation, AthenaSqlFiles files, string athenaSql, IReadOnlyDictionary<string, string> resolved, DateOnly today, CancellationToken cancellationToken)
     {
         var tables = invocation.Parquet ? ReadSegmentsFromParquet(files.Tables()) : files.Tables();
-        var (settings, stackBucket) = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
+        var paths = _context.Paths(invocation.StateDir);
+        var (settings, stackBucket) = _context.ResolveAws(paths, invocation.EndpointUrl, invocation.Region);
         var bucket = invocation.Bucket ?? (invocation.DataDir is null ? stackBucket : null);
         if (invocation.DataDir is not null || bucket is null)
         {
-            var dataDir = invocation.DataDir ?? Path.Combine(_context.WorkingDirectory, QueryCommandContext.DefaultDataDir);
+            var dataDir = invocation.DataDir ?? paths.DefaultDataDir;
             if (!Directory.Exists(dataDir))
             {
                 throw new ArgumentException($"no archive: {dataDir} does not exist (pass --data-dir, or --bucket to copy from S3)");
@@ -228,7 +233,7 @@ internal sealed class QueryHandler
 
     private async Task<QueryResult> RunOnAthenaAsync(QueryInvocation invocation, string athenaSql, CancellationToken cancellationToken)
     {
-        var (settings, _) = _context.ResolveAws(invocation.EndpointUrl, invocation.Region);
+        var (settings, _) = _context.ResolveAws(_context.Paths(invocation.StateDir), invocation.EndpointUrl, invocation.Region);
         var client = _context.AthenaFactory(settings);
         var runner = new AthenaQueryRunner(client, _context.Time, _context.AthenaPollInterval);
         var outcome = await runner.RunAsync(

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Pipeline.Aws;
 using Pipeline.Aws.Athena;
 using Pipeline.Aws.Configuration;
+using Pipeline.Cli.Local;
+using Pipeline.Runtime.Configuration;
 
 namespace Pipeline.Cli.Query;
 
@@ -12,16 +14,8 @@ namespace Pipeline.Cli.Query;
 /// </summary>
 internal sealed class QueryCommandContext
 {
-    /// <summary>Where local mode keeps its state (stack.json) and, by default, an archive mirror.</summary>
-    public const string StateDir = ".pipeline";
-
-    public const string StackFileName = "stack.json";
-
     /// <summary>moto ignores signatures but needs a well-formed key to route the request.</summary>
     private const string PlaceholderCredential = "testing";
-
-    /// <summary>The archive directory <c>--data-dir</c> defaults to, relative to the working directory.</summary>
-    public static readonly string DefaultDataDir = Path.Combine(StateDir, "archive");
 
     private readonly IEnvironment _environment;
     private readonly HttpClient _http;
@@ -33,7 +27,7 @@ internal sealed class QueryCommandContext
         _http = http;
         WorkingDirectory = workingDirectory;
         OutputIsTerminal = outputIsTerminal;
-        AthenaFactory = settings => AthenaClientFactory.Create(settings, _environment, _http, Time);
+        AthenaFactory = settings => AthenaClientFactory.Create(settings, _http, Time);
     }
 
     public TimeProvider Time { get; }
@@ -48,15 +42,19 @@ internal sealed class QueryCommandContext
     /// <summary>Polling interval for Athena (tests shorten it; null: the runner's default).</summary>
     public TimeSpan? AthenaPollInterval { get; init; }
 
+    /// <summary>The state directory for <c>--state-dir</c> (<see cref="StatePaths.Resolve"/>, as every command).</summary>
+    public StatePaths Paths(string? stateDirFlag) => StatePaths.Resolve(stateDirFlag, _environment, WorkingDirectory, WorkingDirectory);
+
     /// <summary>
     /// The shared AWS settings from the environment, overridden by the flags, then completed
-    /// from <c>.pipeline/stack.json</c> written by <c>pipeline up</c> (keys read: "endpoint",
+    /// from the state directory's <c>stack.json</c> written by <c>pipeline up</c> (keys read: "endpoint",
     /// "region", and "archiveBucket" or "buckets": {"archive": ...}). Against a custom endpoint
     /// without a key pair, placeholder keys are used (moto does not check them).
     /// </summary>
-    public (AwsSettings Settings, string? ArchiveBucket) ResolveAws(string? endpointFlag, string? regionFlag)
+    public (AwsSettings Settings, string? ArchiveBucket) ResolveAws(StatePaths paths, string? endpointFlag, string? regionFlag)
     {
-        var stack = ReadStack();
+        ArgumentNullException.ThrowIfNull(paths);
+        var stack = ReadStack(paths.StackFile);
         var settings = AwsSettings.FromEnvironment(_environment);
         var endpoint = endpointFlag ?? stack.Endpoint;
         if (endpointFlag is not null || (settings.EndpointUrl is null && endpoint is not null))
@@ -84,9 +82,8 @@ internal sealed class QueryCommandContext
     /// <summary>The shared AWS clients (S3 path-style against a custom endpoint) on the one HttpClient.</summary>
     public AwsClients CreateAwsClients(AwsSettings settings) => AwsClients.Create(settings, _http, Time);
 
-    private StackFile ReadStack()
+    private static StackFile ReadStack(string path)
     {
-        var path = Path.Combine(WorkingDirectory, StateDir, StackFileName);
         if (!File.Exists(path))
         {
             return new StackFile(null, null, null);

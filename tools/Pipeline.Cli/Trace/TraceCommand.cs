@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Pipeline.Aws.Athena;
+using Pipeline.Cli.Commands;
 using Pipeline.Cli.Query;
 using Pipeline.Core.Traces;
 
@@ -35,7 +36,8 @@ internal sealed record TraceInvocation(
     string? WorkGroup,
     string? Database,
     string? OutputLocation,
-    string? AthenaDir);
+    string? AthenaDir,
+    string? StateDir = null);
 
 /// <summary>
 /// <c>pipeline trace &lt;trace-id&gt;</c>: every segment and subsegment of one trace from the
@@ -68,9 +70,10 @@ internal static class TraceCommand
         var database = new Option<string?>("--database") { Description = "Glue database (--target athena)", DefaultValueFactory = _ => "xray_pipeline" };
         var outputLocation = new Option<string?>("--output-location") { Description = "s3:// prefix for Athena results (--target athena)" };
         var athenaDir = new Option<string?>("--athena-dir") { Description = "The athena/ directory (default: found above the working directory)" };
+        var stateDir = CommandOptions.StateDir();
 
         var command = new Command("trace", "Show one trace from the archive as a waterfall (or JSON, or an HTML page)");
-        foreach (var option in new Option[] { format, open, from, to, width, target, dataDir, bucket, endpoint, region, workGroup, database, outputLocation, athenaDir })
+        foreach (var option in new Option[] { format, open, from, to, width, target, dataDir, bucket, endpoint, region, workGroup, database, outputLocation, athenaDir, stateDir })
         {
             command.Add(option);
         }
@@ -81,7 +84,7 @@ internal static class TraceCommand
             var invocation = new TraceInvocation(
                 parse.GetValue(traceId)!, parse.GetValue(format), parse.GetValue(open), parse.GetValue(from), parse.GetValue(to), parse.GetValue(width),
                 parse.GetValue(target), parse.GetValue(dataDir), parse.GetValue(bucket), parse.GetValue(endpoint), parse.GetValue(region),
-                parse.GetValue(workGroup), parse.GetValue(database), parse.GetValue(outputLocation), parse.GetValue(athenaDir));
+                parse.GetValue(workGroup), parse.GetValue(database), parse.GetValue(outputLocation), parse.GetValue(athenaDir), parse.GetValue(stateDir));
             return await RunAsync(context, invocation, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -132,7 +135,7 @@ internal static class TraceCommand
 
             if (invocation.Open)
             {
-                var path = Path.Combine(context.Query.WorkingDirectory, QueryCommandContext.StateDir, PagesDir, id + ".html");
+                var path = Path.Combine(context.Query.Paths(invocation.StateDir).Root, PagesDir, id + ".html");
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 await File.WriteAllTextAsync(path, TraceHtml.StandalonePage(tree, read), cancellationToken).ConfigureAwait(false);
                 await error.WriteLineAsync($"pipeline trace: wrote {path}").ConfigureAwait(false);
@@ -143,7 +146,7 @@ internal static class TraceCommand
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or AthenaQueryFailedException or TimeoutException
             or DuckDB.NET.Data.DuckDBException or Amazon.Runtime.AmazonServiceException or Pipeline.Aws.Http.AwsServiceException
-            or Pipeline.Aws.Configuration.AwsConfigurationException or HttpRequestException or IOException)
+            or Pipeline.Runtime.Configuration.ConfigurationException or HttpRequestException or IOException)
         {
             await error.WriteLineAsync($"pipeline trace: {e.Message}").ConfigureAwait(false);
             return 1;
@@ -176,7 +179,8 @@ internal static class TraceCommand
     private static ITraceArchive OpenArchive(QueryCommandContext context, TraceInvocation invocation)
     {
         AthenaSqlFiles Files() => invocation.AthenaDir is { } dir ? new AthenaSqlFiles(dir) : AthenaSqlFiles.Locate(context.WorkingDirectory);
-        var (settings, stackBucket) = context.ResolveAws(invocation.EndpointUrl, invocation.Region);
+        var paths = context.Paths(invocation.StateDir);
+        var (settings, stackBucket) = context.ResolveAws(paths, invocation.EndpointUrl, invocation.Region);
         if (invocation.Target == QueryTarget.Athena)
         {
             var runner = new AthenaQueryRunner(context.AthenaFactory(settings), context.Time, context.AthenaPollInterval);
@@ -186,7 +190,7 @@ internal static class TraceCommand
         var bucket = invocation.Bucket ?? (invocation.DataDir is null ? stackBucket : null);
         if (invocation.DataDir is not null || bucket is null)
         {
-            var dataDir = invocation.DataDir ?? Path.Combine(context.WorkingDirectory, QueryCommandContext.DefaultDataDir);
+            var dataDir = invocation.DataDir ?? paths.DefaultDataDir;
             if (!Directory.Exists(dataDir))
             {
                 throw new ArgumentException($"no archive: {dataDir} does not exist (run `pipeline up`, or pass --data-dir or --bucket)");

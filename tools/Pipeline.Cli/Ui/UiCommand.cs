@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Pipeline.Cli.Commands;
 using Pipeline.Cli.Query;
 using Pipeline.Cli.Trace;
 
@@ -7,7 +8,7 @@ namespace Pipeline.Cli.Ui;
 /// <summary>
 /// <c>pipeline ui [--port N] [--data-dir DIR] [--open]</c>: the trace explorer on
 /// http://127.0.0.1:&lt;port&gt;/ (a free port unless given) over a local archive directory —
-/// by default the mirror that <c>pipeline up</c> keeps in the state directory — until Ctrl-C.
+/// by default the mirror that <c>pipeline up</c> keeps in the state directory (<c>--state-dir</c>) — until Ctrl-C.
 /// Program.cs adds <see cref="Create"/>'s command to the root command.
 /// </summary>
 internal static class UiCommand
@@ -26,17 +27,19 @@ internal static class UiCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Archive directory (bucket key layout); default the local stack's mirror, .pipeline/archive" };
         var athenaDir = new Option<string?>("--athena-dir") { Description = "The athena/ directory (default: found above the working directory)" };
         var open = new Option<bool>("--open") { Description = "Open the address in the desktop's browser" };
+        var stateDir = CommandOptions.StateDir();
         var command = new Command("ui", "Browse the archive in a web app on 127.0.0.1: search, traces, service map, reports, quarantine");
         command.Add(port);
         command.Add(dataDir);
         command.Add(athenaDir);
         command.Add(open);
+        command.Add(stateDir);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var query = context.Query;
-            var dir = parse.GetValue(dataDir) ?? Path.Combine(query.WorkingDirectory, QueryCommandContext.DefaultDataDir);
+            var dir = parse.GetValue(dataDir) ?? query.Paths(parse.GetValue(stateDir)).DefaultDataDir;
             if (!Directory.Exists(dir))
             {
                 await error.WriteLineAsync($"pipeline ui: no archive: {dir} does not exist (run `pipeline up`, or pass --data-dir)").ConfigureAwait(false);

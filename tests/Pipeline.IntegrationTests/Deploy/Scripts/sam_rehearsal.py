@@ -13,7 +13,9 @@ tests make the assertions.
       prints the transformed CloudFormation template (JSON)
   sam_rehearsal.py rehearse --template T --endpoint URL --stack NAME [--param K=V ...]
       creates the stack in moto and prints what exists: stack status and resources, functions,
-      event source mappings, schedule rules and targets, roles
+      event source mappings, schedule rules and targets, roles (with their policy documents as
+      IAM stores them, intrinsics resolved, and sts:AssumeRole credentials of a session of each,
+      which is what Lambda hands a function), managed policies
 
 No network: the SAM transform runs client-side (samtranslator) with a managed-policy loader
 that knows no names (the template uses none), and every AWS call goes to the given endpoint.
@@ -174,6 +176,31 @@ def invoke_permissions(lam, function_name):
     return permissions
 
 
+def policy_document(document):
+    """boto3 decodes IAM's URL-encoded JSON into a dict. moto 5.2.1's CloudFormation stores a
+    role's inline policy as Python's repr of the dict instead of JSON, which boto3 hands back as
+    a string (and which moto's own IAM checks cannot json.loads); read it either way."""
+    if not isinstance(document, str):
+        return document
+    try:
+        return json.loads(document)
+    except json.JSONDecodeError:
+        import ast
+
+        return ast.literal_eval(document)
+
+
+def inline_documents(iam, role_name, names):
+    """The role's inline policies, each stored back as JSON (the same document) so that moto's IAM
+    checks, when a test turns them on, can read what CloudFormation created."""
+    documents = {}
+    for name in names:
+        document = policy_document(iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"])
+        iam.put_role_policy(RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(document))
+        documents[name] = document
+    return documents
+
+
 def stack_resources(cfn, stack):
     resources = []
     for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack):
@@ -275,21 +302,40 @@ def rehearse(template_path, endpoint, region, stack, params):
         )
 
     iam = client("iam", endpoint, region)
+    sts = client("sts", endpoint, region)
     roles = []
     for r in by_type.get("AWS::IAM::Role", []):
         role = iam.get_role(RoleName=r["physicalId"])["Role"]
+        inline = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
+        # moto answers AssumeRole without evaluating the trust policy while IAM checks are off:
+        # the rehearsal stands in for the service principal (Lambda, the EKS OIDC provider).
+        credentials = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="rehearsal-" + r["logicalId"][:40])["Credentials"]
         roles.append(
             {
                 "logicalId": r["logicalId"],
                 "name": role["RoleName"],
                 "arn": role["Arn"],
                 "assumeRolePolicy": role.get("AssumeRolePolicyDocument"),
-                "inlinePolicies": iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"],
+                "inlinePolicies": inline,
+                "inlinePolicyDocuments": inline_documents(iam, role["RoleName"], inline),
                 "attachedPolicyArns": [
                     p["PolicyArn"]
                     for p in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
                 ],
+                "credentials": {
+                    "accessKeyId": credentials["AccessKeyId"],
+                    "secretAccessKey": credentials["SecretAccessKey"],
+                    "sessionToken": credentials["SessionToken"],
+                },
             }
+        )
+
+    managed_policies = []
+    for r in by_type.get("AWS::IAM::ManagedPolicy", []):
+        policy = iam.get_policy(PolicyArn=r["physicalId"])["Policy"]
+        version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+        managed_policies.append(
+            {"logicalId": r["logicalId"], "arn": policy["Arn"], "document": policy_document(version["Document"])}
         )
 
     kinesis = client("kinesis", endpoint, region)
@@ -329,6 +375,7 @@ def rehearse(template_path, endpoint, region, stack, params):
         "eventSourceMappings": mappings,
         "rules": rules,
         "roles": roles,
+        "managedPolicies": managed_policies,
         "streams": streams,
         "nestedStacks": nested_stacks,
         "buckets": buckets,

@@ -1,0 +1,65 @@
+using Amazon.Runtime;
+using Pipeline.Aws.Configuration;
+using Pipeline.Aws.Http;
+using Pipeline.Aws.Kinesis;
+using Pipeline.Aws.Ses;
+using Pipeline.Aws.XRay;
+
+namespace Pipeline.Aws;
+
+/// <summary>
+/// The AOT-clean AWS clients, our own SigV4-signed ones over AWSSDK.Core's credentials chain:
+/// Kinesis, X-Ray and SES v2, on one settings record, one pooled HttpClient (<see cref="AwsHttp"/>)
+/// and one clock. The relay ships only these; the functions and the CLI use
+/// <c>AwsClients</c> (Pipeline.Aws.Sdk), which adds the AWSSDK S3 and DynamoDB adapters.
+/// </summary>
+public sealed class SignedAwsClients : IDisposable
+{
+    private readonly HttpClient? _ownedHttp;
+
+    private SignedAwsClients(AwsSettings settings, HttpClient http, HttpClient? ownedHttp, TimeProvider time, Random? random)
+    {
+        Settings = settings;
+        Http = http;
+        Time = time;
+        _ownedHttp = ownedHttp;
+        Credentials = AwsHttpClient.CredentialsFor(settings);
+        var sender = new AwsHttpClient(http, settings, Credentials, time, new Http.RetryPolicy(settings.Retry, random));
+        Kinesis = new KinesisClient(sender);
+        XRay = new XRayClient(sender);
+        Ses = new SesClient(sender);
+    }
+
+    public AwsSettings Settings { get; }
+
+    public IKinesisClient Kinesis { get; }
+
+    public IXRayClient XRay { get; }
+
+    public ISesClient Ses { get; }
+
+    /// <summary>The pooled HttpClient every client sends through (the AWSSDK clients too).</summary>
+    public HttpClient Http { get; }
+
+    public TimeProvider Time { get; }
+
+    /// <summary>Explicit key pair from the settings, else the SDK's default chain (resolved on first use).</summary>
+    public AWSCredentials Credentials { get; }
+
+    /// <summary>
+    /// Builds the clients from <paramref name="settings"/>. Pass the executable's one pooled
+    /// <paramref name="httpClient"/> (not disposed here); when null, one is built and owned.
+    /// <paramref name="timeProvider"/> drives signing time and retry delays (default: system).
+    /// </summary>
+    public static SignedAwsClients Create(AwsSettings settings, HttpClient? httpClient = null, TimeProvider? timeProvider = null) =>
+        Create(settings, httpClient, timeProvider, random: null);
+
+    internal static SignedAwsClients Create(AwsSettings settings, HttpClient? httpClient, TimeProvider? timeProvider, Random? random)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var owned = httpClient is null ? AwsHttp.CreateClient() : null;
+        return new SignedAwsClients(settings, httpClient ?? owned!, owned, timeProvider ?? TimeProvider.System, random);
+    }
+
+    public void Dispose() => _ownedHttp?.Dispose();
+}
