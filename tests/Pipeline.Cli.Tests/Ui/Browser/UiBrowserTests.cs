@@ -72,7 +72,7 @@ public sealed class UiBrowserTests : IClassFixture<UiServerFixture>, IClassFixtu
         await Expect(page.Locator(".trace-map g.node")).ToHaveCountAsync(2);
 
         var serviceB = page.Locator($"#span-{DemoTrace.SegmentB}");
-        await serviceB.Locator("summary").ClickAsync();
+        await serviceB.Locator(":scope > summary").ClickAsync();
         await Expect(serviceB.Locator(".exceptions")).ToContainTextAsync("payment table unavailable");
         await Expect(serviceB.Locator("table.http")).ToContainTextAsync("500");
         await Screenshot(page, "trace");
@@ -92,7 +92,9 @@ public sealed class UiBrowserTests : IClassFixture<UiServerFixture>, IClassFixtu
         await Expect(page.Locator("#match-count")).ToHaveTextAsync("1");
 
         await page.GotoAsync(_ui.Url("/map?since=1h").ToString());
-        await page.Locator("#graph g.edge[data-from=\"service-a\"][data-to=\"service-b\"] path").ClickAsync(new LocatorClickOptions { Force = true });
+        // The edge's label sits on its curve; the whole edge is the link.
+        await page.Locator("#graph g.edge[data-from=\"service-a\"][data-to=\"service-b\"] text").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("service=service-a&service=service-b"));
         await Expect(page.Locator("#match-count")).ToHaveTextAsync((UiTestArchive.OkTraces + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
@@ -184,6 +186,6 @@ public sealed class UiBrowserTests : IClassFixture<UiServerFixture>, IClassFixtu
         }
     }
 
-    private static Task Screenshot(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDir, name + ".png"), FullPage = true });
+    private static async Task Screenshot(IPage page, string name) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDir, name + ".png"), FullPage = true });
 }
