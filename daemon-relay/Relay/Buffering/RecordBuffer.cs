@@ -30,7 +30,8 @@ public sealed class RecordBuffer
     private readonly Channel<SegmentRecord> _channel = Channel.CreateUnbounded<SegmentRecord>(new UnboundedChannelOptions
     {
         SingleReader = true,
-        SingleWriter = true,
+        // The UDP loop and the OTLP receivers' handlers write.
+        SingleWriter = false,
         AllowSynchronousContinuations = false,
     });
 
@@ -70,6 +71,46 @@ public sealed class RecordBuffer
             ArrayPool<byte>.Shared.Return(array);
             Interlocked.Add(ref _bytes, -cost);
             return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Queues every record or none (an OTLP request is accepted whole or answered retryable): the
+    /// bytes of all are reserved against the cap first.
+    /// </summary>
+    public bool TryAddAll(IReadOnlyList<(byte[] Data, string PartitionKey)> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        long cost = 0;
+        foreach (var (data, _) in records)
+        {
+            cost += data.Length + PerRecordOverhead;
+        }
+
+        if (Interlocked.Add(ref _bytes, cost) > _capacityBytes)
+        {
+            Interlocked.Add(ref _bytes, -cost);
+            return false;
+        }
+
+        for (var i = 0; i < records.Count; i++)
+        {
+            var (data, key) = records[i];
+            var array = ArrayPool<byte>.Shared.Rent(data.Length);
+            data.CopyTo(array, 0);
+            if (!_channel.Writer.TryWrite(new SegmentRecord(array, data.Length, key)))
+            {
+                // Completed while adding: give back what was not queued (the queued part drains as usual).
+                ArrayPool<byte>.Shared.Return(array);
+                for (var j = i; j < records.Count; j++)
+                {
+                    Interlocked.Add(ref _bytes, -(records[j].Data.Length + PerRecordOverhead));
+                }
+
+                return false;
+            }
         }
 
         return true;

@@ -1,3 +1,4 @@
+using Pipeline.Core.Wire;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -63,7 +64,7 @@ public sealed class KplAggregator
         }
 
         var inner = InnerRecordLength(pkIndex, ehkIndex, data.Length);
-        added += 1 + KplFormat.VarintLength((ulong)inner) + inner;
+        added += 1 + Protobuf.VarintLength((ulong)inner) + inner;
         var outerKeyBytes = Encoding.UTF8.GetByteCount(PartitionKey ?? partitionKey);
         if (SizeBytes + added + outerKeyBytes > _maxRecordBytes)
         {
@@ -111,18 +112,18 @@ public sealed class KplAggregator
 
         foreach (var (pkIndex, ehkIndex, data) in _records)
         {
-            span[position++] = KplFormat.Tag(KplFormat.FieldRecords, KplFormat.WireLengthDelimited);
-            position += KplFormat.WriteVarint(span[position..], (ulong)InnerRecordLength(pkIndex, ehkIndex, data.Length));
-            span[position++] = KplFormat.Tag(KplFormat.FieldPartitionKeyIndex, KplFormat.WireVarint);
-            position += KplFormat.WriteVarint(span[position..], (ulong)pkIndex);
+            span[position++] = (byte)Protobuf.Tag(KplFormat.FieldRecords, Protobuf.WireLengthDelimited);
+            position += Protobuf.WriteVarint(span[position..], (ulong)InnerRecordLength(pkIndex, ehkIndex, data.Length));
+            span[position++] = (byte)Protobuf.Tag(KplFormat.FieldPartitionKeyIndex, Protobuf.WireVarint);
+            position += Protobuf.WriteVarint(span[position..], (ulong)pkIndex);
             if (ehkIndex >= 0)
             {
-                span[position++] = KplFormat.Tag(KplFormat.FieldExplicitHashKeyIndex, KplFormat.WireVarint);
-                position += KplFormat.WriteVarint(span[position..], (ulong)ehkIndex);
+                span[position++] = (byte)Protobuf.Tag(KplFormat.FieldExplicitHashKeyIndex, Protobuf.WireVarint);
+                position += Protobuf.WriteVarint(span[position..], (ulong)ehkIndex);
             }
 
-            span[position++] = KplFormat.Tag(KplFormat.FieldData, KplFormat.WireLengthDelimited);
-            position += KplFormat.WriteVarint(span[position..], (ulong)data.Length);
+            span[position++] = (byte)Protobuf.Tag(KplFormat.FieldData, Protobuf.WireLengthDelimited);
+            position += Protobuf.WriteVarint(span[position..], (ulong)data.Length);
             data.Span.CopyTo(span[position..]);
             position += data.Length;
         }
@@ -150,26 +151,26 @@ public sealed class KplAggregator
 
     private static int InnerRecordLength(int pkIndex, int ehkIndex, int dataLength)
     {
-        var length = 1 + KplFormat.VarintLength((ulong)pkIndex);
+        var length = 1 + Protobuf.VarintLength((ulong)pkIndex);
         if (ehkIndex >= 0)
         {
-            length += 1 + KplFormat.VarintLength((ulong)ehkIndex);
+            length += 1 + Protobuf.VarintLength((ulong)ehkIndex);
         }
 
-        return length + 1 + KplFormat.VarintLength((ulong)dataLength) + dataLength;
+        return length + 1 + Protobuf.VarintLength((ulong)dataLength) + dataLength;
     }
 
     private static int StringFieldLength(string value)
     {
         var bytes = Encoding.UTF8.GetByteCount(value);
-        return 1 + KplFormat.VarintLength((ulong)bytes) + bytes;
+        return 1 + Protobuf.VarintLength((ulong)bytes) + bytes;
     }
 
     private static int WriteStringField(Span<byte> destination, int field, string value)
     {
-        destination[0] = KplFormat.Tag(field, KplFormat.WireLengthDelimited);
+        destination[0] = (byte)Protobuf.Tag(field, Protobuf.WireLengthDelimited);
         var bytes = Encoding.UTF8.GetByteCount(value);
-        var position = 1 + KplFormat.WriteVarint(destination[1..], (ulong)bytes);
+        var position = 1 + Protobuf.WriteVarint(destination[1..], (ulong)bytes);
         return position + Encoding.UTF8.GetBytes(value, destination[position..]);
     }
 }

@@ -1,3 +1,4 @@
+using Pipeline.Core.Wire;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -80,7 +81,7 @@ public static class KplDeaggregator
         var position = 0;
         while (position < span.Length)
         {
-            if (!KplFormat.TryReadVarint(span, ref position, out var tag))
+            if (!Protobuf.TryReadVarint(span, ref position, out var tag))
             {
                 return null;
             }
@@ -89,7 +90,7 @@ public static class KplDeaggregator
             var wireType = (int)(tag & 7);
             if (field is KplFormat.FieldPartitionKeyTable or KplFormat.FieldExplicitHashKeyTable or KplFormat.FieldRecords)
             {
-                if (wireType != KplFormat.WireLengthDelimited || !TryReadLengthDelimited(span, ref position, out var start, out var length))
+                if (wireType != Protobuf.WireLengthDelimited || !Protobuf.TryReadLengthDelimited(span, ref position, out var start, out var length))
                 {
                     return null;
                 }
@@ -113,7 +114,7 @@ public static class KplDeaggregator
                         break;
                 }
             }
-            else if (!TrySkip(span, ref position, wireType))
+            else if (!Protobuf.TrySkip(span, ref position, wireType))
             {
                 return null;
             }
@@ -143,7 +144,7 @@ public static class KplDeaggregator
         var position = 0;
         while (position < span.Length)
         {
-            if (!KplFormat.TryReadVarint(span, ref position, out var tag))
+            if (!Protobuf.TryReadVarint(span, ref position, out var tag))
             {
                 return false;
             }
@@ -152,24 +153,24 @@ public static class KplDeaggregator
             var wireType = (int)(tag & 7);
             switch (field)
             {
-                case KplFormat.FieldPartitionKeyIndex when wireType == KplFormat.WireVarint:
-                    if (!KplFormat.TryReadVarint(span, ref position, out var p))
+                case KplFormat.FieldPartitionKeyIndex when wireType == Protobuf.WireVarint:
+                    if (!Protobuf.TryReadVarint(span, ref position, out var p))
                     {
                         return false;
                     }
 
                     pk = p;
                     break;
-                case KplFormat.FieldExplicitHashKeyIndex when wireType == KplFormat.WireVarint:
-                    if (!KplFormat.TryReadVarint(span, ref position, out var h))
+                case KplFormat.FieldExplicitHashKeyIndex when wireType == Protobuf.WireVarint:
+                    if (!Protobuf.TryReadVarint(span, ref position, out var h))
                     {
                         return false;
                     }
 
                     ehk = h;
                     break;
-                case KplFormat.FieldData when wireType == KplFormat.WireLengthDelimited:
-                    if (!TryReadLengthDelimited(span, ref position, out var start, out var length))
+                case KplFormat.FieldData when wireType == Protobuf.WireLengthDelimited:
+                    if (!Protobuf.TryReadLengthDelimited(span, ref position, out var start, out var length))
                     {
                         return false;
                     }
@@ -179,7 +180,7 @@ public static class KplDeaggregator
                 case KplFormat.FieldPartitionKeyIndex or KplFormat.FieldExplicitHashKeyIndex or KplFormat.FieldData:
                     return false;
                 default:
-                    if (!TrySkip(span, ref position, wireType))
+                    if (!Protobuf.TrySkip(span, ref position, wireType))
                     {
                         return false;
                     }
@@ -196,39 +197,5 @@ public static class KplDeaggregator
 
         entry = (pk.Value, ehk, data.Value);
         return true;
-    }
-
-    private static bool TryReadLengthDelimited(ReadOnlySpan<byte> span, ref int position, out int start, out int length)
-    {
-        start = 0;
-        length = 0;
-        if (!KplFormat.TryReadVarint(span, ref position, out var declared) || declared > (ulong)(span.Length - position))
-        {
-            return false;
-        }
-
-        start = position;
-        length = (int)declared;
-        position += length;
-        return true;
-    }
-
-    private static bool TrySkip(ReadOnlySpan<byte> span, ref int position, int wireType)
-    {
-        switch (wireType)
-        {
-            case KplFormat.WireVarint:
-                return KplFormat.TryReadVarint(span, ref position, out _);
-            case KplFormat.WireFixed64:
-                position += 8;
-                return position <= span.Length;
-            case KplFormat.WireLengthDelimited:
-                return TryReadLengthDelimited(span, ref position, out _, out _);
-            case KplFormat.WireFixed32:
-                position += 4;
-                return position <= span.Length;
-            default:
-                return false;
-        }
     }
 }

@@ -17,6 +17,13 @@ public sealed record ValidationOptions
     /// <summary>How far past <c>now</c> a trace epoch may be (client clocks drift; a day is generous).</summary>
     public TimeSpan MaxTraceEpochSkew { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// Whether the root's trace id must carry a plausible epoch. Converted OpenTelemetry spans keep
+    /// their W3C trace id, whose first 8 hex digits are random unless the service used the AWS X-Ray
+    /// ID generator: they are archived regardless, and only X-Ray forwarding cares (issue 17).
+    /// </summary>
+    public bool RequirePlausibleTraceEpoch { get; init; } = true;
+
     /// <summary>Max characters of <c>name</c>. Source: X-Ray segment document schema ("200 characters").</summary>
     public int MaxNameLength { get; init; } = 200;
 }
@@ -129,7 +136,8 @@ public static class SegmentValidator
         return count > maxLength ? SegmentRejectReason.NameTooLong : SegmentRejectReason.None;
     }
 
-    private static bool IsNameRune(Rune rune)
+    /// <summary>One character of the allowed name set (see <see cref="CheckName"/>).</summary>
+    internal static bool IsNameRune(Rune rune)
     {
         if (rune.IsAscii)
         {
@@ -166,7 +174,7 @@ public static class SegmentValidator
                 return SegmentRejectReason.InvalidTraceId;
             }
 
-            if (isRoot)
+            if (isRoot && options.RequirePlausibleTraceEpoch)
             {
                 var epoch = TraceEpochSeconds(traceId);
                 if (epoch < options.MinTraceEpoch.ToUnixTimeSeconds() || epoch > (now + options.MaxTraceEpochSkew).ToUnixTimeSeconds())

@@ -85,6 +85,9 @@ public sealed record UsageRecord
     /// <summary>Per service (segment <c>name</c>), sorted by name so the same batch writes the same bytes.</summary>
     public IReadOnlyList<ServiceUsage> Services { get; init; } = [];
 
+    /// <summary>What came in by SDK generation: X-Ray SDK segments and OpenTelemetry spans (issue 17).</summary>
+    public OriginUsage ByOrigin { get; init; } = new();
+
     /// <summary>The UTC day this record counts towards.</summary>
     [JsonIgnore]
     public DateOnly Day => DateOnly.FromDateTime(ArrivedAt.UtcDateTime);
@@ -155,6 +158,39 @@ public sealed record ServiceUsage
             Segments = Segments + other.Segments,
             Traces = Traces + other.Traces,
             Kept = Kept.Plus(other.Kept),
+        };
+    }
+}
+
+/// <summary>
+/// Intake by SDK generation. X-Ray SDKs send segment documents (counted as documents); OTel SDKs send
+/// spans, which the ingest converts into documents (a document can hold several spans nested).
+/// </summary>
+public sealed record OriginUsage
+{
+    public long XraySdkSegmentsIn { get; init; }
+    public long XraySdkSegmentsValid { get; init; }
+    public long XraySdkSegmentsInvalid { get; init; }
+
+    public long OtelSpansIn { get; init; }
+    public long OtelSpansValid { get; init; }
+    public long OtelSpansInvalid { get; init; }
+
+    /// <summary>Valid documents converted from OTel spans (they count in <see cref="UsageRecord.SegmentsValid"/>).</summary>
+    public long OtelSegmentsValid { get; init; }
+
+    public OriginUsage Plus(OriginUsage other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new OriginUsage
+        {
+            XraySdkSegmentsIn = XraySdkSegmentsIn + other.XraySdkSegmentsIn,
+            XraySdkSegmentsValid = XraySdkSegmentsValid + other.XraySdkSegmentsValid,
+            XraySdkSegmentsInvalid = XraySdkSegmentsInvalid + other.XraySdkSegmentsInvalid,
+            OtelSpansIn = OtelSpansIn + other.OtelSpansIn,
+            OtelSpansValid = OtelSpansValid + other.OtelSpansValid,
+            OtelSpansInvalid = OtelSpansInvalid + other.OtelSpansInvalid,
+            OtelSegmentsValid = OtelSegmentsValid + other.OtelSegmentsValid,
         };
     }
 }

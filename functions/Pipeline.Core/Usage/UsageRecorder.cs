@@ -34,6 +34,11 @@ public sealed class UsageRecorder
     private long _xrayCalls;
     private long _xrayDocuments;
     private long _s3Puts;
+    private long _xraySdkValid;
+    private long _xraySdkInvalid;
+    private long _otelSpansIn;
+    private long _otelSpansValid;
+    private long _otelSegmentsValid;
 
     /// <summary>Services that were folded into <see cref="OtherServices"/> because of the bound.</summary>
     public long ServicesFolded { get; private set; }
@@ -58,18 +63,39 @@ public sealed class UsageRecorder
     /// </summary>
     public static long BilledKb(long dataBytes) => dataBytes <= 0 ? 1 : (dataBytes + 1023) / 1024;
 
-    /// <summary>A segment document that failed validation (it goes to quarantine).</summary>
-    public void AddInvalidSegment()
+    /// <summary>A segment document that failed validation (it goes to quarantine); <paramref name="otel"/> when converted from OTel spans.</summary>
+    public void AddInvalidSegment(bool otel = false)
     {
         _segmentsIn++;
         _segmentsInvalid++;
+        if (!otel)
+        {
+            _xraySdkInvalid++;
+        }
     }
 
-    /// <summary>A valid segment of <paramref name="service"/>; <paramref name="kept"/> when it is forwarded to X-Ray.</summary>
-    public void AddValidSegment(string service, bool kept)
+    /// <summary>
+    /// The spans of one OTLP record (a record that could not be read at all counts as one). Those not
+    /// in a valid document (<see cref="AddValidSegment"/>) count as invalid.
+    /// </summary>
+    public void AddOtelSpans(int spans) => _otelSpansIn += Math.Max(spans, 1);
+
+    /// <summary>A valid segment of <paramref name="service"/>; <paramref name="kept"/> when it is forwarded to X-Ray;
+    /// <paramref name="otelSpans"/> &gt; 0 when it was converted from that many OTel spans.</summary>
+    public void AddValidSegment(string service, bool kept, int otelSpans = 0)
     {
         _segmentsIn++;
         _segmentsValid++;
+        if (otelSpans > 0)
+        {
+            _otelSegmentsValid++;
+            _otelSpansValid += otelSpans;
+        }
+        else
+        {
+            _xraySdkValid++;
+        }
+
         if (kept)
         {
             _segmentsKept++;
@@ -149,6 +175,16 @@ public sealed class UsageRecorder
             LambdaMemoryMb = lambdaMemoryMb,
             S3Puts = _s3Puts,
             Services = services,
+            ByOrigin = new OriginUsage
+            {
+                XraySdkSegmentsIn = _xraySdkValid + _xraySdkInvalid,
+                XraySdkSegmentsValid = _xraySdkValid,
+                XraySdkSegmentsInvalid = _xraySdkInvalid,
+                OtelSpansIn = _otelSpansIn,
+                OtelSpansValid = _otelSpansValid,
+                OtelSpansInvalid = _otelSpansIn - _otelSpansValid,
+                OtelSegmentsValid = _otelSegmentsValid,
+            },
         };
     }
 

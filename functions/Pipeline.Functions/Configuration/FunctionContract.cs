@@ -30,6 +30,7 @@ public static class FunctionContract
                 EnvironmentNames.DecisionTtlHours,
                 EnvironmentNames.XRayForward,
                 EnvironmentNames.RedactionRules,
+                EnvironmentNames.OtlpAnnotationKeys,
             ],
             [ServiceGraphHandler] =
             [
@@ -80,6 +81,9 @@ public static class EnvironmentNames
 
     /// <summary>Optional JSON redaction rules added to the built-in ones.</summary>
     public const string RedactionRules = "REDACTION_RULES";
+
+    /// <summary>Optional comma-separated span attributes that converted OpenTelemetry spans index as annotations.</summary>
+    public const string OtlpAnnotationKeys = "OTLP_ANNOTATION_KEYS";
 
     /// <summary>Service graph window length (default 60).</summary>
     public const string GraphWindowMinutes = "GRAPH_WINDOW_MINUTES";

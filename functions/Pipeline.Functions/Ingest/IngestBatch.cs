@@ -86,12 +86,12 @@ internal sealed class IngestBatch
     /// </summary>
     public void RetryFromFirstRecord() => Metrics.RetryFrom = First.SequenceNumber;
 
-    /// <summary>Quarantines one record or document with its reason (any stage before archive).</summary>
-    public void Quarantine(in QuarantineEntry entry)
+    /// <summary>Quarantines one record or document with its reason (any stage before archive); <paramref name="otel"/> for OTLP spans and what was converted from them.</summary>
+    public void Quarantine(in QuarantineEntry entry, bool otel = false)
     {
         ArchiveLines.WriteQuarantine(_quarantine, entry);
         QuarantinedCount++;
-        Usage.AddInvalidSegment();
+        Usage.AddInvalidSegment(otel);
         Metrics.Reject(entry.Reason);
     }
 
@@ -104,10 +104,12 @@ internal sealed class IngestBatch
 /// <param name="Body">The segment document (the daemon header line, when present, removed).</param>
 /// <param name="Original">The user record as it arrived: what the quarantine keeps when the document is rejected.</param>
 /// <param name="Record">The Kinesis record it came from (sequence number and arrival time for the quarantine).</param>
-internal readonly record struct DecodedDocument(ReadOnlyMemory<byte> Body, ReadOnlyMemory<byte> Original, KinesisRecordData Record);
+/// <param name="OtelSpans">Spans the document was converted from by the OTLP stage; 0 for an X-Ray SDK document.</param>
+internal readonly record struct DecodedDocument(ReadOnlyMemory<byte> Body, ReadOnlyMemory<byte> Original, KinesisRecordData Record, int OtelSpans = 0);
 
 /// <summary>A segment that passed validation.</summary>
 /// <param name="Segment">The parsed document.</param>
 /// <param name="Document">The redacted document bytes: what the archive and X-Ray get.</param>
 /// <param name="TraceKey">The trace id as the decision table keys it.</param>
-internal readonly record struct ValidSegment(ParsedSegment Segment, ReadOnlyMemory<byte> Document, string TraceKey);
+/// <param name="OtelSpans">Spans it was converted from (0: an X-Ray SDK document).</param>
+internal readonly record struct ValidSegment(ParsedSegment Segment, ReadOnlyMemory<byte> Document, string TraceKey, int OtelSpans = 0);

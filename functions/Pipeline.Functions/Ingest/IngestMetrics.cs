@@ -25,6 +25,21 @@ public sealed class IngestMetrics
     public long SegmentsInvalid { get; set; }
     public long SegmentsKept { get; set; }
     public long SegmentsRedacted { get; set; }
+
+    /// <summary>OTLP records (docs/kinesis-records.md), the spans in them, and those quarantined.</summary>
+    public long OtlpRecords { get; set; }
+
+    public long OtlpSpansIn { get; set; }
+
+    public long OtlpSpansQuarantined { get; set; }
+
+    /// <summary>
+    /// Kept segments (and their traces) not sent to X-Ray because their trace id carries no epoch X-Ray
+    /// accepts (W3C random ids of OTel services without the X-Ray ID generator); archived, never parked.
+    /// </summary>
+    public long XRayNoEpochSegments { get; set; }
+
+    public long XRayNoEpochTraces { get; set; }
     public long TracesSeen { get; set; }
     public long TracesKept { get; set; }
     public long BytesArchived { get; set; }
@@ -91,6 +106,8 @@ public sealed class IngestMetrics
             json.WriteString("FirstSequence"u8, FirstSequence);
             json.WriteNumber("KinesisRecords"u8, KinesisRecords);
             json.WriteNumber("SegmentsRedacted"u8, SegmentsRedacted);
+            json.WriteNumber("OtlpRecords"u8, OtlpRecords);
+            json.WriteNumber("XRayNoEpochSegments"u8, XRayNoEpochSegments);
             json.WriteNumber("DecisionStoreErrors"u8, DecisionStoreErrors);
             json.WriteNumber("UsageWriteErrors"u8, UsageWriteErrors);
             if (RetryFrom is not null)
@@ -123,5 +140,8 @@ public sealed class IngestMetrics
         ("XRayCalls", "Count", XRayCalls),
         ("XRayParked", "Count", XRayParked),
         ("ArchiveFailures", "Count", ArchiveFailures),
+        ("OtlpSpansIn", "Count", OtlpSpansIn),
+        ("OtlpSpansQuarantined", "Count", OtlpSpansQuarantined),
+        ("XRayNoEpochTraces", "Count", XRayNoEpochTraces),
     ];
 }

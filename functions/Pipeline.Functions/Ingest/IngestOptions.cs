@@ -21,6 +21,8 @@ namespace Pipeline.Functions.Ingest;
 /// <item><c>DECISION_TTL_HOURS</c> = 24 (1..720): how long a remembered decision lives.</item>
 /// <item><c>XRAY_FORWARD</c> = true: "false" archives only.</item>
 /// <item><c>REDACTION_RULES</c> = none: JSON <c>{"headers":[],"query_parameters":[],"keys":[]}</c> added to the built-in lists.</item>
+/// <item><c>OTLP_ANNOTATION_KEYS</c> = none: comma-separated span attributes indexed as X-Ray annotations in documents
+/// converted from OpenTelemetry spans (besides those a span lists in <c>aws.xray.annotations</c>).</item>
 /// </list>
 /// </summary>
 public sealed record IngestOptions
@@ -35,6 +37,9 @@ public sealed record IngestOptions
 
     /// <summary>Rules in SAMPLING_RULES; X-Ray allows 25 rules per account, so this is generous.</summary>
     public const int MaxSamplingRules = 100;
+
+    /// <summary>Keys in OTLP_ANNOTATION_KEYS (X-Ray indexes 50 annotations per trace).</summary>
+    public const int MaxOtlpAnnotationKeys = 50;
 
     /// <summary>Entries per list in REDACTION_RULES.</summary>
     public const int MaxRedactionEntries = 200;
@@ -52,6 +57,9 @@ public sealed record IngestOptions
     public RedactionPolicy Redaction { get; init; } = RedactionPolicy.Default;
 
     public bool ForwardToXRay { get; init; } = true;
+
+    /// <summary>Span attributes converted OTel spans index as annotations (OTLP_ANNOTATION_KEYS).</summary>
+    public IReadOnlyList<string> OtlpAnnotationKeys { get; init; } = [];
 
     /// <summary>Lambda memory size for the usage record's GB-seconds (0 when unknown).</summary>
     public int FunctionMemoryMb { get; init; }
@@ -80,6 +88,7 @@ public sealed record IngestOptions
         var forward = env.Bool(EnvironmentNames.XRayForward, fallback: true);
         var rules = env.Parsed(EnvironmentNames.SamplingRules, [], ParseRules);
         var redaction = env.Parsed(EnvironmentNames.RedactionRules, RedactionPolicy.Default, ParseRedaction);
+        var annotationKeys = env.Parsed<IReadOnlyList<string>>(EnvironmentNames.OtlpAnnotationKeys, [], ParseAnnotationKeys);
         // Set by Lambda itself, so a value that is not a positive number only means "unknown".
         var memory = env.Text(FunctionMemoryVariable) is { } mbText && ConfigValue.TryLong(mbText, 1, int.MaxValue, out var mb, out _) ? (int)mb : 0;
         env.ThrowIfInvalid();
@@ -96,6 +105,7 @@ public sealed record IngestOptions
             },
             Redaction = redaction,
             ForwardToXRay = forward,
+            OtlpAnnotationKeys = annotationKeys,
             FunctionMemoryMb = memory,
         };
     }
@@ -108,6 +118,15 @@ public sealed record IngestOptions
         FixedRate = rate,
         ReservoirSize = 0,
     };
+
+    /// <summary>Reads OTLP_ANNOTATION_KEYS (comma-separated); a <see cref="FormatException"/> says what is wrong with it.</summary>
+    internal static IReadOnlyList<string> ParseAnnotationKeys(string text)
+    {
+        var keys = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return keys.Length <= MaxOtlpAnnotationKeys
+            ? keys
+            : throw new FormatException($"lists {keys.Length.ToString(CultureInfo.InvariantCulture)} keys; at most {MaxOtlpAnnotationKeys.ToString(CultureInfo.InvariantCulture)}");
+    }
 
     /// <summary>Reads SAMPLING_RULES; a <see cref="FormatException"/> says what is wrong with it.</summary>
     internal static IReadOnlyList<SamplingRule> ParseRules(string json)

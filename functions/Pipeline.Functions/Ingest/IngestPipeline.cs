@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pipeline.Aws.Storage;
 using Pipeline.Aws.XRay;
+using Pipeline.Core.Otlp;
 using Pipeline.Core.Redaction;
 using Pipeline.Core.Sampling;
 using Pipeline.Functions.Events;
@@ -19,6 +20,7 @@ internal sealed class IngestPipeline
 {
     private readonly TimeProvider _timeProvider;
     private readonly DecodeStage _decode = new();
+    private readonly OtlpStage _otlp;
     private readonly ValidateStage _validate;
     private readonly ArchiveStage _archive;
     private readonly DecideStage _decide;
@@ -30,6 +32,7 @@ internal sealed class IngestPipeline
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _timeProvider = timeProvider;
+        _otlp = new OtlpStage(new OtlpConversionOptions { AnnotationKeys = options.OtlpAnnotationKeys });
         _validate = new ValidateStage(new Redactor(options.Redaction));
         _archive = new ArchiveStage(store, options.ArchiveBucket);
         _decide = new DecideStage(new TraceSampler(options.Sampling), decisions);
@@ -45,6 +48,7 @@ internal sealed class IngestPipeline
 
         // CPU only: records to documents to valid, redacted segments; bad input is quarantined.
         await RunAsync(_decode, batch, context).ConfigureAwait(false);
+        await RunAsync(_otlp, batch, context).ConfigureAwait(false);
         await RunAsync(_validate, batch, context).ConfigureAwait(false);
 
         // The archive's content does not depend on sampling, so its writes run while the

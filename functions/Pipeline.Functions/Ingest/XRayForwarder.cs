@@ -23,6 +23,16 @@ public sealed record ForwardResult(IReadOnlyList<ForwardDocument> Refused, IRead
 /// </summary>
 public sealed class XRayForwarder
 {
+    /// <summary>
+    /// X-Ray refuses trace ids whose epoch (first 8 hex digits) is older than its 30-day retention.
+    /// Source: AWS X-Ray developer guide ("Tracing identifiers"; traces are stored for 30 days) and the
+    /// OTel Collector's awsxrayexporter, which refuses ids older than 28 days or 5 minutes ahead.
+    /// </summary>
+    public static readonly TimeSpan MaxTraceAge = TimeSpan.FromDays(30);
+
+    /// <summary>How far ahead of the ingest's clock a trace epoch may be (as <see cref="Pipeline.Core.Segments.ValidationOptions.MaxTraceEpochSkew"/>).</summary>
+    public static readonly TimeSpan MaxTraceEpochSkew = TimeSpan.FromDays(1);
+
     private readonly IXRayClient _xray;
     private readonly TimeProvider _timeProvider;
     private readonly int _retryRounds;
@@ -38,6 +48,18 @@ public sealed class XRayForwarder
         _timeProvider = timeProvider;
         _retryRounds = retryRounds;
         _retryDelay = retryDelay;
+    }
+
+    /// <summary>
+    /// Whether X-Ray can take a trace id: its epoch within <see cref="MaxTraceAge"/> before and
+    /// <see cref="MaxTraceEpochSkew"/> after <paramref name="now"/>. A converted OpenTelemetry span keeps
+    /// its W3C trace id, whose first 4 bytes are random unless the service used the AWS X-Ray ID
+    /// generator; such traces are archived and counted, never parked (a retry would never succeed).
+    /// </summary>
+    public static bool AcceptsTraceEpoch(ReadOnlySpan<byte> traceId, DateTimeOffset now)
+    {
+        var epoch = Pipeline.Core.Segments.SegmentValidator.TraceEpochSeconds(traceId);
+        return epoch >= (now - MaxTraceAge).ToUnixTimeSeconds() && epoch <= (now + MaxTraceEpochSkew).ToUnixTimeSeconds();
     }
 
     /// <param name="mayCall">Asked before each call; false (e.g. the deadline is near) parks the rest unsent.</param>

@@ -147,6 +147,9 @@ public sealed class NothingLostTests(MotoFixture moto)
 
         await ProofPipeline.SendAsync(first, [.. sent.Take(400).Select(s => s.Datagram)]);
         await Pipeline.IntegrationTests.Relay.RelayData.WaitUntilAsync(async () => await first.MetricAsync("xray_relay_accepted_segments_total") == 400);
+        // Stop only once the relay has met the outage: on a loaded machine the first flush can
+        // otherwise come after SIGTERM, and the drain then spools without ever calling Kinesis.
+        await Pipeline.IntegrationTests.Relay.RelayData.WaitUntilAsync(() => Task.FromResult(outage.Injected > 0));
         (await first.TerminateAsync(TimeSpan.FromSeconds(30))).Should().Be(0, first.Stdout);
         Directory.EnumerateFiles(pipeline.SpoolDir, "*.spool").Should().NotBeEmpty("what Kinesis did not take is spooled at shutdown");
 

@@ -78,7 +78,7 @@ internal sealed class AccountStage(IObjectStore store, IngestOptions options, IM
             var reason = keep
                 ? ToKeepReason(batch.Decisions[i].Reason, batch.Remembered.TryGetValue(trace, out var prior) ? prior.Reason : SamplingReason.None)
                 : (KeepReason?)null;
-            batch.Usage.AddValidSegment(service, keep);
+            batch.Usage.AddValidSegment(service, keep, batch.Valid[i].OtelSpans);
             if (keep)
             {
                 batch.Metrics.SegmentsKept++;

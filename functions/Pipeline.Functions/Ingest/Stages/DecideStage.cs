@@ -57,7 +57,7 @@ internal sealed class DecideStage(TraceSampler sampler, ITraceDecisionStore deci
     {
         var certain = new HashSet<string>(StringComparer.Ordinal);
         var uncertain = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (segment, _, key) in batch.Valid)
+        foreach (var (segment, _, key, _) in batch.Valid)
         {
             if (TraceSampler.TailReason(segment, _sampler.Policy.Tail) != SamplingReason.None
                 || (_sampler.Match(segment) is { } rule && TraceHash.Unit(segment.TraceId) < rule.FixedRate))

@@ -29,9 +29,18 @@ internal sealed class ForwardStage(XRayForwarder forwarder, IObjectStore store, 
         ArgumentNullException.ThrowIfNull(context);
         var kept = new List<ForwardDocument>();
         batch.Kept = new bool[batch.Valid.Count];
+        var unforwardable = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Valid.Count; i++)
         {
             batch.Kept[i] = _options.ForwardToXRay && batch.Decisions[i].Keep;
+            if (batch.Kept[i] && !XRayForwarder.AcceptsTraceEpoch(batch.Valid[i].Segment.TraceId, batch.Now))
+            {
+                // Parking would not help: X-Ray will never take this trace id. Archived, counted under its own reason.
+                batch.Kept[i] = false;
+                batch.Metrics.XRayNoEpochSegments++;
+                unforwardable.Add(batch.Valid[i].TraceKey);
+            }
+
             if (batch.Kept[i])
             {
                 var segment = batch.Valid[i];
@@ -39,6 +48,7 @@ internal sealed class ForwardStage(XRayForwarder forwarder, IObjectStore store, 
             }
         }
 
+        batch.Metrics.XRayNoEpochTraces = unforwardable.Count;
         if (kept.Count == 0)
         {
             return;

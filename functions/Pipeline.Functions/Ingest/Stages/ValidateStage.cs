@@ -26,10 +26,11 @@ internal sealed class ValidateStage(Redactor redactor) : IIngestStage
             var record = document.Record;
             try
             {
-                var parsed = SegmentValidator.ParseAndValidate(document.Body, batch.Now);
+                var otel = document.OtelSpans > 0;
+                var parsed = SegmentValidator.ParseAndValidate(document.Body, batch.Now, otel ? OtlpStage.ConvertedValidation : null);
                 if (!parsed.IsOk)
                 {
-                    batch.Quarantine(QuarantineEntry.FromRejection(parsed.Rejection, record.SequenceNumber, record.ApproximateArrivalTimestamp, document.Original));
+                    batch.Quarantine(QuarantineEntry.FromRejection(parsed.Rejection, record.SequenceNumber, record.ApproximateArrivalTimestamp, document.Original), otel);
                     continue;
                 }
 
@@ -39,14 +40,14 @@ internal sealed class ValidateStage(Redactor redactor) : IIngestStage
                     batch.Metrics.SegmentsRedacted++;
                 }
 
-                batch.Valid.Add(new ValidSegment(parsed.Segment, redacted.Document, parsed.Segment.TraceIdKey()));
+                batch.Valid.Add(new ValidSegment(parsed.Segment, redacted.Document, parsed.Segment.TraceIdKey(), document.OtelSpans));
             }
 #pragma warning disable CA1031 // A poison record must never block the shard: it is quarantined with its bytes.
             catch (Exception ex) when (ex is not OutOfMemoryException)
 #pragma warning restore CA1031
             {
                 context.Logger.LogError(ex, "Quarantined record {Sequence} of {Shard}: processing threw", record.SequenceNumber, batch.Shard);
-                batch.Quarantine(IngestRejectReason.InternalError, record, document.Original);
+                batch.Quarantine(new QuarantineEntry(IngestRejectReason.InternalError.ToCode(), (int)IngestRejectReason.InternalError, "$", record.SequenceNumber, record.ApproximateArrivalTimestamp, document.Original), document.OtelSpans > 0);
             }
         }
 
