@@ -155,7 +155,7 @@ public sealed class CostReportHandler : ILambdaHandler
         });
 
         var htmlKey = ReportKeys.Html(asOf);
-        await _store.PutAsync(bucket, htmlKey, CostReportJob.Utf8(outputs.Html), "text/html; charset=utf-8", ct).ConfigureAwait(false);
+        await _store.PutAsync(bucket, htmlKey, CostReportJob.Utf8(outputs.StoredHtml), "text/html; charset=utf-8", ct).ConfigureAwait(false);
         await _store.PutAsync(bucket, ReportKeys.Json(asOf), outputs.Json, "application/json", ct).ConfigureAwait(false);
         await _store.PutAsync(bucket, ReportKeys.Png(asOf), outputs.Png, ReportChart.ContentType, ct).ConfigureAwait(false);
 
