@@ -378,12 +378,12 @@ internal sealed class ChildProcess : IAsyncDisposable
 /// <summary>A Kinesis JSON 1.1 endpoint that accepts every PutRecords record and only counts them.</summary>
 internal sealed class FakeKinesisEndpoint : IAsyncDisposable
 {
-    private readonly Relay.Http.MiniHttpServer _server;
+    private readonly Relay.Http.HttpServer _server;
     private long _records;
 
     public FakeKinesisEndpoint()
     {
-        _server = new Relay.Http.MiniHttpServer(new IPEndPoint(IPAddress.Loopback, 0), HandleAsync, JsonLog.Null, "fake-kinesis", maxBodyBytes: 16 * 1024 * 1024);
+        _server = new Relay.Http.HttpServer("fake-kinesis", new IPEndPoint(IPAddress.Loopback, 0), HandleAsync, new Relay.Http.HttpListenerLimits { MaxBodyBytes = 16 * 1024 * 1024 }, new Relay.Http.HttpServerMetrics("fake-kinesis"), JsonLog.Null, TimeProvider.System);
         _server.Start();
     }
 
@@ -393,8 +393,7 @@ internal sealed class FakeKinesisEndpoint : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _server.StopAsync();
-        _server.Dispose();
+        await _server.DisposeAsync();
     }
 
     private Task<Relay.Http.HttpResponse> HandleAsync(Relay.Http.HttpRequest request, CancellationToken cancellationToken)
@@ -402,14 +401,14 @@ internal sealed class FakeKinesisEndpoint : IAsyncDisposable
         request.Headers.TryGetValue("x-amz-target", out var target);
         var body = target switch
         {
-            "Kinesis_20131202.PutRecords" => PutRecords(request.Body),
+            "Kinesis_20131202.PutRecords" => PutRecords(request.Body.Span),
             "Kinesis_20131202.ListShards" => """{"Shards":[{"ShardId":"shardId-000000000000","HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"340282366920938463463374607431768211455"},"SequenceNumberRange":{"StartingSequenceNumber":"1"}}]}""",
             _ => "{}",
         };
         return Task.FromResult(new Relay.Http.HttpResponse(200, "application/x-amz-json-1.1", Encoding.UTF8.GetBytes(body)));
     }
 
-    private string PutRecords(byte[] body)
+    private string PutRecords(ReadOnlySpan<byte> body)
     {
         var reader = new System.Text.Json.Utf8JsonReader(body);
         var count = 0;

@@ -44,9 +44,16 @@ try
     host = new RelayHost(options, clients.Kinesis, log, TimeProvider.System, clients.SamplingUpstream);
     await host.StartAsync();
 }
+catch (Relay.Http.ListenerBindException e)
+{
+    log.Error("relay failed to start", ("error", e.Message));
+    await Console.Error.WriteLineAsync($"xray-relay: {e.Message}");
+    return 1;
+}
 catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or ConfigurationException)
 {
     log.Error("relay failed to start", ("error", e.Message));
+    await Console.Error.WriteLineAsync($"xray-relay: {e.Message}");
     return 1;
 }
 

@@ -20,6 +20,14 @@ namespace Relay;
 /// </summary>
 public sealed class RelayHost : IAsyncDisposable
 {
+    /// <summary>Listener names: the <c>listener</c> label in /metrics and the name in bind errors.</summary>
+    public const string SamplingListener = "sampling";
+
+    public const string AdminListener = "metrics";
+
+    /// <summary>/healthz and /metrics take no bodies; a kubelet probe and a scraper need few connections.</summary>
+    public static readonly HttpListenerLimits AdminLimits = new() { MaxBodyBytes = 0, MaxConnections = 32 };
+
     private readonly RelayOptions _options;
     private readonly IKinesisClient _kinesis;
     private readonly JsonLog _log;
@@ -27,8 +35,10 @@ public sealed class RelayHost : IAsyncDisposable
     private readonly RecordBuffer _buffer;
     private readonly UdpReceiver _receiver;
     private readonly RelayPump _pump;
-    private readonly MiniHttpServer? _sampling;
-    private readonly MiniHttpServer? _admin;
+    private readonly SpoolDirectory? _spool;
+    private readonly List<HttpServer> _listeners = [];
+    private readonly HttpServer _sampling;
+    private readonly HttpServer? _admin;
     private readonly CancellationTokenSource _drain = new();
     private readonly CancellationTokenSource _background = new();
     private ShardMap? _shardMap;
@@ -44,9 +54,11 @@ public sealed class RelayHost : IAsyncDisposable
         _log = log;
         _time = time;
         Metrics = new RelayMetrics();
-        policy ??= new SenderPolicy();
+        policy = (policy ?? new SenderPolicy()) with { CallTimeout = options.SendTimeout };
         _buffer = new RecordBuffer(options.BufferMemoryBytes, Metrics);
-        var spool = options.SpoolDir is null ? null : new SpoolDirectory(options.SpoolDir, options.SpoolMaxBytes, Metrics, log);
+        _spool = options.SpoolDir is null ? null : new SpoolDirectory(options.SpoolDir, options.SpoolMaxBytes, Metrics, log);
+        var spool = _spool;
+        Metrics.ObserveHealth(Health);
         IBatchEncoder encoder = options.Aggregate ? new AggregatingEncoder(() => _shardMap) : new PlainEncoder();
         var collector = new BatchCollector(_buffer, time, options.FlushInterval, encoder.MaxBatchRecords, encoder.MaxBatchBytes);
         var sender = new KinesisSender(kinesis, options.Stream, Metrics, log, time, random ?? Random.Shared, policy);
@@ -56,15 +68,19 @@ public sealed class RelayHost : IAsyncDisposable
         };
         try
         {
-            _receiver = new UdpReceiver(options.UdpEndpoint, _buffer, Metrics, log);
+            _receiver = new UdpReceiver(options.UdpEndpoint, _buffer, Metrics, log, options.ReceiveBufferKb * 1024);
             var responder = new SamplingResponder(options, time, samplingUpstream, log);
-            _sampling = new MiniHttpServer(options.TcpEndpoint, responder.HandleAsync, log, "sampling");
-            _admin = options.MetricsEndpoint is null ? null : new MiniHttpServer(options.MetricsEndpoint, HandleAdminAsync, log, "metrics");
+            _sampling = AddListener(SamplingListener, options.TcpEndpoint, responder.HandleAsync, SamplingResponder.Limits);
+            _admin = options.MetricsEndpoint is { } metrics ? AddListener(AdminListener, metrics, HandleAdminAsync, AdminLimits) : null;
         }
         catch
         {
             _receiver?.Dispose();
-            _sampling?.Dispose();
+            foreach (var listener in _listeners)
+            {
+                listener.Dispose();
+            }
+
             throw;
         }
     }
@@ -73,12 +89,29 @@ public sealed class RelayHost : IAsyncDisposable
 
     public IPEndPoint UdpEndpoint => _receiver.LocalEndpoint;
 
-    public IPEndPoint? TcpEndpoint => _sampling?.LocalEndpoint;
+    public IPEndPoint? TcpEndpoint => _sampling.LocalEndpoint;
 
     public IPEndPoint? MetricsEndpoint => _admin?.LocalEndpoint;
 
     /// <summary>False while Kinesis is considered down (reported by /healthz, which still answers 200).</summary>
     public bool KinesisHealthy => _pump.Healthy;
+
+    /// <summary>What /healthz and /readyz report: each problem a short reason.</summary>
+    public HealthReport Health()
+    {
+        var problems = new List<string>();
+        if (!_pump.Healthy)
+        {
+            problems.Add(_spool is null ? "kinesis unavailable (no spool: holding in memory, then buffer_full)" : "kinesis unavailable (spooling)");
+        }
+
+        if (_spool is { Failing: true })
+        {
+            problems.Add("spool unwritable (outage batches are dropped as spool_unwritable)");
+        }
+
+        return problems.Count == 0 ? HealthReport.Ok : new HealthReport(problems);
+    }
 
     /// <summary>Completes when the send loop ends (after <see cref="StopAsync"/> drained).</summary>
     public Task Completion => _pumpTask ?? Task.CompletedTask;
@@ -92,8 +125,11 @@ public sealed class RelayHost : IAsyncDisposable
         }
 
         _pumpTask = Task.Run(() => _pump.RunAsync(_drain.Token), CancellationToken.None);
-        _sampling?.Start();
-        _admin?.Start();
+        foreach (var listener in _listeners)
+        {
+            listener.Start();
+        }
+
         _receiver.Start();
         _log.Info("relay ready",
             ("udp", UdpEndpoint.ToString()),
@@ -103,6 +139,7 @@ public sealed class RelayHost : IAsyncDisposable
             ("region", _options.Region),
             ("aggregate", _options.Aggregate),
             ("buffer_mb", _options.BufferMemoryMb),
+            ("udp_receive_buffer_bytes", _receiver.ReceiveBufferBytes),
             ("spool", _options.SpoolDir),
             ("sdk_sampling", _options.SdkSampling.ToString().ToLowerInvariant()));
     }
@@ -130,15 +167,7 @@ public sealed class RelayHost : IAsyncDisposable
             await _shardMapTask.ConfigureAwait(false);
         }
 
-        if (_sampling is not null)
-        {
-            await _sampling.StopAsync().ConfigureAwait(false);
-        }
-
-        if (_admin is not null)
-        {
-            await _admin.StopAsync().ConfigureAwait(false);
-        }
+        await Task.WhenAll(_listeners.Select(l => l.StopAsync())).ConfigureAwait(false);
 
         _log.Info("relay stopped",
             ("received", Metrics.Received),
@@ -155,8 +184,11 @@ public sealed class RelayHost : IAsyncDisposable
         }
 
         _receiver.Dispose();
-        _sampling?.Dispose();
-        _admin?.Dispose();
+        foreach (var listener in _listeners)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
         _drain.Dispose();
         _background.Dispose();
     }
@@ -185,12 +217,35 @@ public sealed class RelayHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Binds one more HTTP listener with its own connection budget and counters (label
+    /// <paramref name="name"/>); it starts with the relay and stops after the drain. Binding
+    /// happens here, so a taken port fails the constructor with a <see cref="ListenerBindException"/>
+    /// naming the listener. This is where a receiver such as OTLP/HTTP plugs in.
+    /// </summary>
+    private HttpServer AddListener(string name, IPEndPoint endpoint, HttpHandler handler, HttpListenerLimits limits)
+    {
+        var server = new HttpServer(name, endpoint, handler, limits, Metrics.Http(name), _log, _time);
+        _listeners.Add(server);
+        return server;
+    }
+
     private Task<HttpResponse> HandleAdminAsync(HttpRequest request, CancellationToken cancellationToken) =>
         Task.FromResult((request.Method, request.Path) switch
         {
-            ("GET", "/healthz") => HttpResponse.Text(200, KinesisHealthy ? "ok\n" : "ok (kinesis unavailable, spooling)\n"),
+            ("GET", "/healthz") => HttpResponse.Text(200, HealthText(Health())),
+            ("GET", "/readyz") => Readiness(),
             ("GET", "/metrics") => HttpResponse.Text(200, Metrics.ToPrometheus(), "text/plain; version=0.0.4; charset=utf-8"),
-            (_, "/healthz" or "/metrics") => HttpResponse.Text(405, "method not allowed\n"),
+            (_, "/healthz" or "/readyz" or "/metrics") => HttpResponse.Text(405, "method not allowed\n"),
             _ => HttpResponse.Text(404, "not found\n"),
         });
+
+    private HttpResponse Readiness()
+    {
+        var health = Health();
+        return health.Healthy ? HttpResponse.Text(200, "ok\n") : HttpResponse.Text(503, HealthText(health));
+    }
+
+    private static string HealthText(HealthReport health) =>
+        health.Healthy ? "ok\n" : "degraded: " + string.Join("; ", health.Problems) + "\n";
 }

@@ -63,11 +63,27 @@ public sealed class DeploymentManifestTests
             .Select(p => (((YamlScalarNode)p["hostPort"]).Value, ((YamlScalarNode)p["protocol"]).Value)).ToList();
         ports.Should().BeEquivalentTo([("2000", "UDP"), ("2000", "TCP")]);
         ((YamlScalarNode)At(container, "livenessProbe", "httpGet", "path")).Value.Should().Be("/healthz");
+        ((YamlScalarNode)At(container, "readinessProbe", "httpGet", "path")).Value.Should().Be("/readyz");
         ((YamlMappingNode)At(container, "resources", "limits")).Children.Should().ContainKey(new YamlScalarNode("memory"));
         ((YamlMappingNode)At(serviceAccount, "metadata", "annotations")).Children.Should().ContainKey(new YamlScalarNode("eks.amazonaws.com/role-arn"));
         ((YamlSequenceNode)At(container, "args")).Select(a => ((YamlScalarNode)a).Value).Should().Contain("--allow-non-loopback");
         var grace = int.Parse(((YamlScalarNode)At(daemonSet, "spec", "template", "spec", "terminationGracePeriodSeconds")).Value!, System.Globalization.CultureInfo.InvariantCulture);
         grace.Should().BeGreaterThan(20);
+    }
+
+    [Fact]
+    public void DaemonSet_HostPathSpool_IsGivenToTheRelaysUserBeforeItStarts()
+    {
+        var daemonSet = Documents("k8s/daemonset.yaml").Single(d => ((YamlScalarNode)d["kind"]).Value == "DaemonSet");
+        var pod = At(daemonSet, "spec", "template", "spec");
+        var uid = ((YamlScalarNode)At(pod, "securityContext", "runAsUser")).Value;
+        var spoolVolume = ((YamlSequenceNode)At(pod, "volumes")).Cast<YamlMappingNode>().Single(v => ((YamlScalarNode)v["name"]).Value == "spool");
+        spoolVolume.Children.Should().ContainKey(new YamlScalarNode("hostPath"), "the spool outlives the pod");
+
+        var init = ((YamlSequenceNode)At(pod, "initContainers")).Cast<YamlMappingNode>().Single();
+        var command = string.Join(' ', ((YamlSequenceNode)init["command"]).Select(c => ((YamlScalarNode)c).Value));
+        command.Should().Contain($"chown {uid}:{uid} /spool");
+        ((YamlSequenceNode)init["volumeMounts"]).Cast<YamlMappingNode>().Should().Contain(m => ((YamlScalarNode)m["name"]).Value == "spool");
     }
 
     [Fact]

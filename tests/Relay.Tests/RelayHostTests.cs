@@ -44,6 +44,86 @@ public sealed class RelayHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Relay_HangingKinesis_DivertsToTheSpoolAndHealthSaysDegraded()
+    {
+        var hang = true;
+        _kinesis.Hang = _ => Volatile.Read(ref hang);
+        var options = TestRelay.Options(_spool) with { SendTimeout = TimeSpan.FromMilliseconds(200) };
+        await using var host = await TestRelay.StartAsync(options, _kinesis, probeInterval: TimeSpan.FromMilliseconds(50));
+
+        TestRelay.Send(host.UdpEndpoint, Enumerable.Range(0, 300).Select(i => Segments.Datagram(Segments.TraceId(i), i)));
+        await TestRelay.WaitUntilAsync(() => host.Metrics.Spooled == 300);
+
+        host.Metrics.PutTimeouts.Should().BeGreaterThan(0);
+        host.Metrics.Dropped(DropReason.BufferFull).Should().Be(0);
+        host.Health().Healthy.Should().BeFalse();
+        using var http = new HttpClient();
+        (await http.GetStringAsync(new Uri($"http://{host.MetricsEndpoint}/healthz"), TestContext.Current.CancellationToken)).Should().StartWith("degraded: kinesis unavailable (spooling)");
+        (await http.GetAsync(new Uri($"http://{host.MetricsEndpoint}/readyz"), TestContext.Current.CancellationToken)).StatusCode.Should().Be(System.Net.HttpStatusCode.ServiceUnavailable);
+
+        Volatile.Write(ref hang, false);
+        await TestRelay.WaitUntilAsync(() => host.Metrics.Replayed == 300);
+        await TestRelay.WaitUntilAsync(() => host.Health().Healthy);
+        (await http.GetStringAsync(new Uri($"http://{host.MetricsEndpoint}/readyz"), TestContext.Current.CancellationToken)).Should().Be("ok\n");
+        _kinesis.Stored.Should().HaveCount(300);
+    }
+
+    [Fact]
+    public async Task Relay_CorruptSpoolFile_CountsTheSegmentsItHeld()
+    {
+        var down = true;
+        _kinesis.CallFailure = _ => Volatile.Read(ref down) ? new HttpRequestException("connection refused") : null;
+        await using (var host = await TestRelay.StartAsync(TestRelay.Options(_spool), _kinesis, probeInterval: TimeSpan.FromSeconds(30)))
+        {
+            TestRelay.Send(host.UdpEndpoint, Enumerable.Range(0, 120).Select(i => Segments.Datagram(Segments.TraceId(i), i)));
+            await TestRelay.WaitUntilAsync(() => host.Metrics.Spooled == 120);
+        }
+
+        foreach (var file in Directory.EnumerateFiles(_spool, "*.spool"))
+        {
+            var bytes = File.ReadAllBytes(file);
+            bytes[^1] ^= 0xff;
+            File.WriteAllBytes(file, bytes);
+        }
+
+        Volatile.Write(ref down, false);
+        await using var restarted = await TestRelay.StartAsync(TestRelay.Options(_spool), _kinesis);
+        await TestRelay.WaitUntilAsync(() => restarted.Metrics.Dropped(DropReason.SpoolCorrupt) == 120);
+        restarted.Metrics.ToPrometheus().Should().Contain("xray_relay_dropped_segments_total{reason=\"spool_corrupt\"} 120");
+    }
+
+    [Fact]
+    public async Task Relay_SpoolThatBecomesUnwritable_DropsWithItsOwnReasonAndIsNotReady()
+    {
+        _kinesis.CallFailure = _ => new HttpRequestException("connection refused");
+        await using var host = await TestRelay.StartAsync(TestRelay.Options(_spool), _kinesis, probeInterval: TimeSpan.FromSeconds(30));
+        Directory.Delete(_spool, recursive: true);
+        File.WriteAllText(_spool, "the disk went away");
+        try
+        {
+            TestRelay.Send(host.UdpEndpoint, Enumerable.Range(0, 50).Select(i => Segments.Datagram(Segments.TraceId(i), i)));
+            await TestRelay.WaitUntilAsync(() => host.Metrics.Dropped(DropReason.SpoolUnwritable) == 50);
+
+            host.Health().Problems.Should().Contain(p => p.StartsWith("spool unwritable", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await host.StopAsync();
+            File.Delete(_spool);
+        }
+    }
+
+    [Fact]
+    public async Task Relay_Metrics_ExportTheKernelsUdpDropsForItsSocket()
+    {
+        await using var host = await TestRelay.StartAsync(TestRelay.Options(), _kinesis);
+
+        var text = host.Metrics.ToPrometheus();
+
+        text.Should().Contain("xray_relay_udp_socket_drops_total 0").And.Contain("xray_relay_udp_rcvbuf_errors_total ");
+    }
+
+    [Fact]
     public async Task Relay_BadDatagrams_AreCountedByReason()
     {
         await using var host = await TestRelay.StartAsync(TestRelay.Options(), _kinesis);

@@ -36,6 +36,8 @@ public static class OptionsParser
         new(null, "--aggregate", false, "pack segments into KPL aggregated records"),
         new(null, "--spool-dir", true, "directory for batches Kinesis could not take (default: no spool)"),
         new(null, "--spool-max-mb", true, "spool size cap in MB; when full, batches are dropped and counted (default 256)"),
+        new(null, "--send-timeout", true, "a PutRecords call that takes longer marks Kinesis down (spool or hold), e.g. 5s (default 5s)"),
+        new(null, "--receive-buffer-kb", true, "UDP socket receive buffer (SO_RCVBUF) in KiB, capped by net.core.rmem_max (default 4096)"),
         new(null, "--drain-timeout", true, "time to flush on SIGTERM before spooling the rest, e.g. 5s (default 5s)"),
         new(null, "--metrics", true, "address of /healthz and /metrics, or 'off' (default 127.0.0.1:2112)"),
         new(null, "--sdk-sampling", true, "all (record every request) or proxy (forward to X-Ray) (default all)"),
@@ -188,6 +190,8 @@ public static class OptionsParser
                 "--spool-dir" => options with { SpoolDir = value!.Length == 0 ? null : value },
                 "--spool-max-mb" => options with { SpoolMaxMb = ParseInt(value!, "--spool-max-mb") },
                 "--drain-timeout" => options with { DrainTimeout = ParseDuration(value!, "--drain-timeout") },
+                "--send-timeout" => options with { SendTimeout = ParseDuration(value!, "--send-timeout") },
+                "--receive-buffer-kb" => options with { ReceiveBufferKb = ParseInt(value!, "--receive-buffer-kb") },
                 "--metrics" => options with { MetricsEndpoint = ParseOptionalEndpoint(value!, "--metrics") },
                 "--sdk-sampling" => options with { SdkSampling = ParseSampling(value!, "--sdk-sampling") },
                 "--sdk-max-per-second" => options with { SdkMaxPerSecond = ParseInt(value!, "--sdk-max-per-second") },
@@ -216,7 +220,7 @@ public static class OptionsParser
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = ReadBounded(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -269,6 +273,8 @@ public static class OptionsParser
                 "SpoolMaxMB" => options with { SpoolMaxMb = ParseInt(value, where) },
                 "DrainTimeout" => options with { DrainTimeout = ParseDuration(value, where) },
                 "FlushInterval" => options with { FlushInterval = ParseDuration(value, where) },
+                "SendTimeout" => options with { SendTimeout = ParseDuration(value, where) },
+                "Socket.ReceiveBufferKB" => options with { ReceiveBufferKb = ParseInt(value, where) },
                 "MetricsAddress" => options with { MetricsEndpoint = ParseOptionalEndpoint(value, where) },
                 "SdkSampling" => options with { SdkSampling = ParseSampling(value, where) },
                 "SdkMaxPerSecond" => options with { SdkMaxPerSecond = ParseInt(value, where) },
@@ -278,6 +284,32 @@ public static class OptionsParser
         }
 
         return options;
+    }
+
+    private static string ReadBounded(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        var buffer = new byte[MaxConfigBytes + 1];
+        var filled = 0;
+        int read;
+        while (filled < buffer.Length && (read = stream.Read(buffer, filled, buffer.Length - filled)) > 0)
+        {
+            filled += read;
+        }
+
+        if (filled > MaxConfigBytes)
+        {
+            throw new OptionsException($"config {path}: larger than {MaxConfigBytes / 1024} KiB; is it the right file?");
+        }
+
+        try
+        {
+            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(buffer, 0, filled);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new OptionsException($"config {path}: not UTF-8 text", e);
+        }
     }
 
     private static IEnumerable<(string Key, string Value)> Flatten(YamlMappingNode node, string prefix, string path)
@@ -318,6 +350,8 @@ public static class OptionsParser
         Require(options.BufferMemoryMb is >= 1 and <= 4096, "--buffer-memory must be between 1 and 4096 MB");
         Require(options.SpoolMaxMb is >= 1 and <= 1024 * 1024, "--spool-max-mb must be between 1 and 1048576 MB");
         Require(options.DrainTimeout >= TimeSpan.Zero && options.DrainTimeout <= TimeSpan.FromMinutes(5), "--drain-timeout must be between 0 and 5m");
+        Require(options.SendTimeout >= TimeSpan.FromMilliseconds(100) && options.SendTimeout <= TimeSpan.FromMinutes(5), "--send-timeout must be between 100ms and 5m");
+        Require(options.ReceiveBufferKb is >= 64 and <= 1024 * 1024, "--receive-buffer-kb must be between 64 and 1048576");
         Require(options.FlushInterval > TimeSpan.Zero && options.FlushInterval <= TimeSpan.FromMinutes(1), "FlushInterval must be between 1ms and 1m");
         Require(options.SdkMaxPerSecond >= 0, "--sdk-max-per-second must be 0 (no cap) or more");
         if (!options.AllowNonLoopback)
@@ -383,6 +417,12 @@ public static class OptionsParser
             _ => throw new OptionsException($"{what}: '{value}' is not 'all' or 'proxy'"),
         };
 
+    /// <summary>The longest duration any option takes (a day); every option's own range is checked after binding.</summary>
+    private const double MaxDurationSeconds = 86_400;
+
+    /// <summary>A cfg.yaml is a few KiB; reading stops here so that -c /dev/zero or a huge file is an error, not an OOM.</summary>
+    public const int MaxConfigBytes = 1024 * 1024;
+
     /// <summary>"5", "5s", "500ms", "1m": a bare number is seconds.</summary>
     internal static TimeSpan ParseDuration(string value, string what)
     {
@@ -394,8 +434,15 @@ public static class OptionsParser
             _ when text.EndsWith('m') => (text[..^1], 60.0),
             _ => (text, 1.0),
         };
-        return double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount >= 0 && double.IsFinite(amount)
-            ? TimeSpan.FromSeconds(amount * scale)
-            : throw new OptionsException($"{what}: '{value}' is not a duration such as 5s or 500ms");
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0 || !double.IsFinite(amount))
+        {
+            throw new OptionsException($"{what}: '{value}' is not a duration such as 5s or 500ms");
+        }
+
+        // Bounded before it becomes a TimeSpan: FromSeconds throws OverflowException past ~292,000 years.
+        var seconds = amount * scale;
+        return seconds <= MaxDurationSeconds
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new OptionsException($"{what}: '{value}' is too long (at most {MaxDurationSeconds.ToString(CultureInfo.InvariantCulture)}s)");
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Pipeline.Core.Wire;
+using Relay.Http;
 using Relay.Buffering;
 using Relay.Logging;
 using Relay.Telemetry;
@@ -16,9 +17,6 @@ namespace Relay.Receive;
 /// </summary>
 public sealed class UdpReceiver : IDisposable
 {
-    /// <summary>Kernel receive buffer asked for; Linux caps it at net.core.rmem_max.</summary>
-    private const int SocketReceiveBufferBytes = 4 * 1024 * 1024;
-
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly Socket _socket;
@@ -27,7 +25,8 @@ public sealed class UdpReceiver : IDisposable
     private readonly Thread _thread;
     private volatile bool _stopping;
 
-    public UdpReceiver(IPEndPoint bind, RecordBuffer buffer, RelayMetrics metrics, JsonLog log)
+    /// <param name="receiveBufferBytes">SO_RCVBUF asked for; Linux caps it at net.core.rmem_max (see <see cref="ReceiveBufferBytes"/>).</param>
+    public UdpReceiver(IPEndPoint bind, RecordBuffer buffer, RelayMetrics metrics, JsonLog log, int receiveBufferBytes)
     {
         ArgumentNullException.ThrowIfNull(bind);
         _intake = new SegmentIntake(buffer, metrics);
@@ -35,9 +34,9 @@ public sealed class UdpReceiver : IDisposable
         _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            _socket.ReceiveBufferSize = SocketReceiveBufferBytes;
+            _socket.ReceiveBufferSize = receiveBufferBytes;
             _socket.ReceiveTimeout = (int)PollInterval.TotalMilliseconds;
-            _socket.Bind(bind);
+            ListenerBindException.Bind(_socket, bind, "udp");
         }
         catch
         {
@@ -46,10 +45,17 @@ public sealed class UdpReceiver : IDisposable
         }
 
         LocalEndpoint = (IPEndPoint)_socket.LocalEndPoint!;
+        // Linux reports twice what it grants (bookkeeping included); less than asked means rmem_max capped it.
+        ReceiveBufferBytes = _socket.ReceiveBufferSize;
+        var kernel = new KernelUdpCounters(LocalEndpoint);
+        metrics.ObserveKernelDrops(kernel.Read);
         _thread = new Thread(Run) { IsBackground = true, Name = "xray-relay-udp" };
     }
 
     public IPEndPoint LocalEndpoint { get; }
+
+    /// <summary>The socket receive buffer the kernel granted (SO_RCVBUF as read back).</summary>
+    public int ReceiveBufferBytes { get; }
 
     public void Start() => _thread.Start();
 

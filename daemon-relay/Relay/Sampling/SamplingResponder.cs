@@ -41,13 +41,16 @@ public sealed class SamplingResponder
     /// <summary>How long a quota is valid; longer than the poll interval so one missed poll is harmless.</summary>
     public static readonly TimeSpan QuotaTtl = TimeSpan.FromSeconds(30);
 
+    /// <summary>The sampling listener's bounds: SDK calls carry a few KiB of statistics at most.</summary>
+    public static readonly HttpListenerLimits Limits = new() { MaxBodyBytes = 64 * 1024 };
+
     /// <summary>SDK clients remembered for sharing the per-node cap (bounded).</summary>
     public const int MaxTrackedClients = 4096;
 
     private readonly RelayOptions _options;
     private readonly TimeProvider _time;
     private readonly ISamplingUpstream? _upstream;
-    private readonly JsonLog _log;
+    private readonly LogRateLimiter _limitedLog;
     private readonly double _ruleModified;
     private readonly Dictionary<string, long> _clients = new(StringComparer.Ordinal);
     private readonly Lock _clientsLock = new();
@@ -57,7 +60,7 @@ public sealed class SamplingResponder
         _options = options;
         _time = time;
         _upstream = upstream;
-        _log = log;
+        _limitedLog = new LogRateLimiter(log, time);
         _ruleModified = time.GetUtcNow().ToUnixTimeSeconds();
         if (options.SdkSampling == SdkSamplingMode.Proxy && upstream is null)
         {
@@ -84,12 +87,12 @@ public sealed class SamplingResponder
         {
             try
             {
-                var (status, body) = await _upstream!.ForwardAsync(request.Path, request.Body, cancellationToken).ConfigureAwait(false);
+                var (status, body) = await _upstream!.ForwardAsync(request.Path, request.Body.ToArray(), cancellationToken).ConfigureAwait(false);
                 return HttpResponse.Json(status, body);
             }
             catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                _log.Warn("sampling proxy call failed", ("path", request.Path), ("error", e.Message));
+                _limitedLog.Write(LogSeverity.Warn, "sampling-proxy", "sampling proxy call failed", ("path", request.Path), ("error", e.Message));
                 return HttpResponse.Json(502, """{"message":"X-Ray unreachable from the relay"}"""u8.ToArray());
             }
         }
@@ -131,7 +134,7 @@ public sealed class SamplingResponder
         return output.ToArray();
     }
 
-    private HttpResponse Targets(byte[] body)
+    private HttpResponse Targets(ReadOnlyMemory<byte> body)
     {
         var now = _time.GetUtcNow();
         var ruleNames = new HashSet<string>(StringComparer.Ordinal);
@@ -159,7 +162,13 @@ public sealed class SamplingResponder
         }
         catch (JsonException)
         {
-            return BadRequest("body is not JSON");
+            // Also what invalid UTF-8 gives: System.Text.Json validates the encoding while it reads.
+            return BadRequest("body is not JSON (or not UTF-8)");
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString() on an escaped lone surrogate ("\ud800"): the text is not Unicode.
+            return BadRequest("RuleName and ClientID must be valid Unicode text");
         }
 
         var quota = Capped ? Math.Max(1, _options.SdkMaxPerSecond / Math.Max(1, ActiveClients(now.ToUnixTimeSeconds()))) : UncappedReservoir;

@@ -156,8 +156,8 @@ public sealed class RelayPump
 
         if (batch.Corrupt)
         {
-            _log.Error("spool file is corrupt; dropped", ("file", batch.Path));
-            _metrics.OnDropped(DropReason.SpoolCorrupt);
+            _log.Error("spool file is corrupt; dropped", ("file", batch.Path), ("segments", batch.Segments));
+            _metrics.OnDropped(DropReason.SpoolCorrupt, batch.Segments);
             spool.RemoveOldest();
             return;
         }
@@ -199,13 +199,17 @@ public sealed class RelayPump
             return;
         }
 
-        if (_spool.TryWrite(entries))
+        switch (_spool.TryWrite(entries))
         {
-            _metrics.OnSpooled(segments);
-        }
-        else
-        {
-            _metrics.OnDropped(DropReason.SpoolFull, segments);
+            case SpoolWrite.Written:
+                _metrics.OnSpooled(segments);
+                break;
+            case SpoolWrite.Full:
+                _metrics.OnDropped(DropReason.SpoolFull, segments);
+                break;
+            default:
+                _metrics.OnDropped(DropReason.SpoolUnwritable, segments);
+                break;
         }
     }
 

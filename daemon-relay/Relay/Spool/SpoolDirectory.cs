@@ -8,18 +8,33 @@ using Relay.Telemetry;
 
 namespace Relay.Spool;
 
-/// <summary>A spool file read back: its entries, or corrupt (then <see cref="Entries"/> is empty).</summary>
-public sealed record SpooledBatch(string Path, IReadOnlyList<BatchEntry> Entries, bool Corrupt)
+/// <summary>
+/// A spool file read back: its entries, or corrupt (then <see cref="Entries"/> is empty and
+/// <see cref="Segments"/> is the count its name recorded when it was written).
+/// </summary>
+public sealed record SpooledBatch(string Path, IReadOnlyList<BatchEntry> Entries, bool Corrupt, int NamedSegments)
 {
-    public int Segments => Entries.Sum(e => e.Segments);
+    public int Segments => Corrupt ? NamedSegments : Entries.Sum(e => e.Segments);
+}
+
+/// <summary>How a spool write ended.</summary>
+public enum SpoolWrite
+{
+    Written,
+    /// <summary>The spool is at its cap.</summary>
+    Full,
+    /// <summary>The disk refused (permissions, read-only, no space): see the log.</summary>
+    Failed,
 }
 
 /// <summary>
 /// A bounded directory of batches Kinesis could not take, replayed oldest first. One file per
 /// batch, named by a increasing sequence number, written to a temp name and renamed so a crash
 /// never leaves a half file under a spool name; each file ends with a SHA-256 of its contents so a
-/// torn or damaged file is detected and counted instead of replayed. Files left by an earlier run
-/// are picked up at start. Used from the single sender loop only.
+/// torn or damaged file is detected and counted instead of replayed. A file is named
+/// <c>{sequence}-{segments}.spool</c>, so that even a corrupt file says how many segments it lost.
+/// Files left by an earlier run are picked up at start. The directory must be writable at start
+/// (probed), otherwise the relay does not start. Used from the single sender loop only.
 /// </summary>
 public sealed class SpoolDirectory
 {
@@ -33,7 +48,9 @@ public sealed class SpoolDirectory
     private readonly long _maxBytes;
     private readonly RelayMetrics _metrics;
     private readonly JsonLog _log;
-    private readonly Queue<(string Path, long Bytes)> _files = new();
+    private const string ProbeName = ".write-probe" + TempExtension;
+
+    private readonly Queue<(string Path, long Bytes, int Segments)> _files = new();
     private long _bytes;
     private long _nextSequence;
 
@@ -43,20 +60,31 @@ public sealed class SpoolDirectory
         _maxBytes = maxBytes;
         _metrics = metrics;
         _log = log;
-        Directory.CreateDirectory(_path);
-        foreach (var stale in Directory.EnumerateFiles(_path, "*" + TempExtension))
+        try
         {
-            File.Delete(stale);
+            Directory.CreateDirectory(_path);
+            foreach (var stale in Directory.EnumerateFiles(_path, "*" + TempExtension))
+            {
+                File.Delete(stale);
+            }
+
+            var probe = Path.Combine(_path, ProbeName);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpoolUnavailableException($"spool directory {_path} is not writable by this process (user {Environment.UserName}): {e.Message}", e);
         }
 
         var existing = Directory.EnumerateFiles(_path, "*" + Extension)
-            .Select(f => (Path: f, Sequence: long.TryParse(System.IO.Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1))
-            .Where(f => f.Sequence >= 0)
-            .OrderBy(f => f.Sequence);
-        foreach (var (file, sequence) in existing)
+            .Select(f => (Path: f, Name: ParseName(System.IO.Path.GetFileNameWithoutExtension(f))))
+            .Where(f => f.Name.Sequence >= 0)
+            .OrderBy(f => f.Name.Sequence);
+        foreach (var (file, (sequence, segments)) in existing)
         {
             var bytes = new FileInfo(file).Length;
-            _files.Enqueue((file, bytes));
+            _files.Enqueue((file, bytes, segments));
             _bytes += bytes;
             _nextSequence = sequence + 1;
         }
@@ -72,31 +100,37 @@ public sealed class SpoolDirectory
 
     public long Bytes => _bytes;
 
-    /// <summary>Appends a batch at the tail; false (nothing written) when the cap would be exceeded or the disk refuses.</summary>
-    public bool TryWrite(IReadOnlyList<BatchEntry> entries)
+    /// <summary>True after a write the disk refused, until one succeeds (reported by /healthz).</summary>
+    public bool Failing { get; private set; }
+
+    /// <summary>Appends a batch at the tail; nothing is written when the cap would be exceeded or the disk refuses.</summary>
+    public SpoolWrite TryWrite(IReadOnlyList<BatchEntry> entries)
     {
         if (entries.Count == 0)
         {
-            return true;
+            return SpoolWrite.Written;
         }
 
         var content = Encode(entries);
         if (_bytes + content.Length > _maxBytes)
         {
-            return false;
+            return SpoolWrite.Full;
         }
 
-        var name = Path.Combine(_path, _nextSequence.ToString("D20", CultureInfo.InvariantCulture) + Extension);
+        var segments = entries.Sum(e => e.Segments);
+        var name = FileName(_nextSequence, segments);
         if (!TryWriteAtomically(name, content))
         {
-            return false;
+            Failing = true;
+            return SpoolWrite.Failed;
         }
 
+        Failing = false;
         _nextSequence++;
-        _files.Enqueue((name, content.Length));
+        _files.Enqueue((name, content.Length, segments));
         _bytes += content.Length;
         _metrics.SetSpoolBytes(_bytes);
-        return true;
+        return SpoolWrite.Written;
     }
 
     /// <summary>The oldest batch, or null when the spool is empty.</summary>
@@ -115,11 +149,11 @@ public sealed class SpoolDirectory
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Error("spool file unreadable", ("file", head.Path), ("error", e.Message));
-            return new SpooledBatch(head.Path, [], Corrupt: true);
+            return new SpooledBatch(head.Path, [], Corrupt: true, head.Segments);
         }
 
         var entries = Decode(content);
-        return entries is null ? new SpooledBatch(head.Path, [], Corrupt: true) : new SpooledBatch(head.Path, entries, Corrupt: false);
+        return entries is null ? new SpooledBatch(head.Path, [], Corrupt: true, head.Segments) : new SpooledBatch(head.Path, entries, Corrupt: false, head.Segments);
     }
 
     /// <summary>Removes the oldest batch (replayed, or corrupt and counted).</summary>
@@ -150,15 +184,29 @@ public sealed class SpoolDirectory
 
         var head = _files.Peek();
         var content = Encode(remaining);
-        if (!TryWriteAtomically(head.Path, content))
+        var segments = remaining.Sum(e => e.Segments);
+        var path = FileName(ParseName(Path.GetFileNameWithoutExtension(head.Path)).Sequence, segments);
+        if (!TryWriteAtomically(path, content))
         {
             // The old file stays whole: its sent part is replayed again later (at least once, never lost).
             return;
         }
 
+        if (path != head.Path)
+        {
+            try
+            {
+                File.Delete(head.Path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Error("spool file could not be deleted", ("file", head.Path), ("error", e.Message));
+            }
+        }
+
         var items = _files.ToArray();
         _files.Clear();
-        _files.Enqueue((head.Path, content.Length));
+        _files.Enqueue((path, content.Length, segments));
         foreach (var item in items.AsSpan(1))
         {
             _files.Enqueue(item);
@@ -166,6 +214,22 @@ public sealed class SpoolDirectory
 
         _bytes += content.Length - head.Bytes;
         _metrics.SetSpoolBytes(_bytes);
+    }
+
+    private string FileName(long sequence, int segments) =>
+        Path.Combine(_path, sequence.ToString("D20", CultureInfo.InvariantCulture) + "-" + segments.ToString(CultureInfo.InvariantCulture) + Extension);
+
+    /// <summary>"{sequence}-{segments}", or a bare "{sequence}" from before the count was named (segments unknown: 0).</summary>
+    private static (long Sequence, int Segments) ParseName(string name)
+    {
+        var dash = name.IndexOf('-', StringComparison.Ordinal);
+        var sequenceText = dash < 0 ? name : name[..dash];
+        if (!long.TryParse(sequenceText, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+        {
+            return (-1, 0);
+        }
+
+        return dash >= 0 && int.TryParse(name[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var segments) ? (sequence, segments) : (sequence, 0);
     }
 
     internal static byte[] Encode(IReadOnlyList<BatchEntry> entries)
@@ -324,3 +388,6 @@ public sealed class SpoolDirectory
         return value;
     }
 }
+
+/// <summary>The spool directory cannot be created or written: a start-up error, not a silent drop of every outage segment.</summary>
+public sealed class SpoolUnavailableException(string message, Exception inner) : IOException(message, inner);

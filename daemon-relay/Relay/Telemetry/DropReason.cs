@@ -19,9 +19,11 @@ public enum DropReason
     BufferFull,
     /// <summary>Kinesis could not take it after retries and no spool is configured.</summary>
     KinesisUnavailable,
-    /// <summary>Kinesis could not take it and the spool directory was at its cap (or unwritable).</summary>
+    /// <summary>Kinesis could not take it and the spool directory was at its cap.</summary>
     SpoolFull,
-    /// <summary>A spool file failed its checksum or framing on replay.</summary>
+    /// <summary>Kinesis could not take it and the disk refused the spool write (permissions, read-only, full disk).</summary>
+    SpoolUnwritable,
+    /// <summary>A spool file failed its checksum or framing on replay: the segments its name counted.</summary>
     SpoolCorrupt,
     /// <summary>Still unsent when --drain-timeout ran out at shutdown and no spool is configured.</summary>
     DrainTimeout,
@@ -53,6 +55,7 @@ public static class DropReasons
         DropReason.BufferFull => "buffer_full",
         DropReason.KinesisUnavailable => "kinesis_unavailable",
         DropReason.SpoolFull => "spool_full",
+        DropReason.SpoolUnwritable => "spool_unwritable",
         DropReason.SpoolCorrupt => "spool_corrupt",
         DropReason.DrainTimeout => "drain_timeout",
         _ => reason.ToString(),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Relay.Http;
 
 namespace Relay.Telemetry;
 
@@ -26,6 +27,11 @@ public sealed class RelayMetrics
     private long _retried;
     private long _throttled;
     private long _putFailures;
+    private long _putTimeouts;
+    private Func<KernelUdpDrops?> _kernelDrops = () => null;
+    private Func<HealthReport> _health = () => HealthReport.Ok;
+    private readonly List<HttpServerMetrics> _http = [];
+    private readonly Lock _httpLock = new();
     private Func<long> _bufferBytes = () => 0;
     private long _spoolBytes;
 
@@ -73,6 +79,23 @@ public sealed class RelayMetrics
         }
     }
 
+    /// <summary>The counters of the HTTP listener <paramref name="listener"/> (created on first use, rendered with a listener label).</summary>
+    public HttpServerMetrics Http(string listener)
+    {
+        lock (_httpLock)
+        {
+            var existing = _http.Find(h => h.Listener == listener);
+            if (existing is not null)
+            {
+                return existing;
+            }
+
+            var created = new HttpServerMetrics(listener);
+            _http.Add(created);
+            return created;
+        }
+    }
+
     public void OnReceived() => Interlocked.Increment(ref _received);
 
     public void OnAccepted(bool hasTraceId)
@@ -101,6 +124,16 @@ public sealed class RelayMetrics
     public void OnThrottled(long records) => Interlocked.Add(ref _throttled, records);
 
     public void OnPutFailure() => Interlocked.Increment(ref _putFailures);
+
+    public void OnPutTimeout() => Interlocked.Increment(ref _putTimeouts);
+
+    public long PutTimeouts => Interlocked.Read(ref _putTimeouts);
+
+    /// <summary>Reads the kernel's UDP drop counters at scrape time.</summary>
+    public void ObserveKernelDrops(Func<KernelUdpDrops?> drops) => _kernelDrops = drops;
+
+    /// <summary>Reads the relay's health at scrape time.</summary>
+    public void ObserveHealth(Func<HealthReport> health) => _health = health;
 
     public void OnBatch(int records, TimeSpan latency)
     {
@@ -133,11 +166,75 @@ public sealed class RelayMetrics
         Counter(text, "xray_relay_retried_records_total", "Records sent again after a partial PutRecords failure.", Retried);
         Counter(text, "xray_relay_throttled_records_total", "Records Kinesis refused with ProvisionedThroughputExceededException.", Throttled);
         Counter(text, "xray_relay_putrecords_failures_total", "PutRecords calls that failed as a whole (network, 5xx).", Interlocked.Read(ref _putFailures));
+        Counter(text, "xray_relay_putrecords_timeouts_total", "PutRecords calls that did not answer within --send-timeout (each marks Kinesis down).", PutTimeouts);
+        if (_kernelDrops() is { } kernel)
+        {
+            if (kernel.SocketDrops is { } socketDrops)
+            {
+                Counter(text, "xray_relay_udp_socket_drops_total", "Datagrams the kernel dropped for the relay's UDP socket (receive buffer full; /proc/net/udp drops).", socketDrops);
+            }
+
+            if (kernel.RcvbufErrors is { } rcvbuf)
+            {
+                Counter(text, "xray_relay_udp_rcvbuf_errors_total", "UDP datagrams dropped for a full receive buffer in the relay's network namespace, all sockets (/proc/net/snmp RcvbufErrors).", rcvbuf);
+            }
+        }
+
+        var health = _health();
+        Gauge(text, "xray_relay_healthy", "1 when Kinesis takes batches and the spool (if any) is writable; 0 when degraded.", health.Healthy ? 1 : 0);
         Gauge(text, "xray_relay_buffer_bytes", "Bytes of segments held in memory (buffered, batched or in flight).", BufferBytes);
         Gauge(text, "xray_relay_spool_bytes", "Bytes in the spool directory.", SpoolBytes);
         _batchSize.Write(text, "xray_relay_batch_records", "Records per PutRecords call.");
         _putLatency.Write(text, "xray_relay_putrecords_seconds", "PutRecords call latency.");
+        WriteHttp(text);
         return text.ToString();
+    }
+
+    private void WriteHttp(StringBuilder text)
+    {
+        HttpServerMetrics[] listeners;
+        lock (_httpLock)
+        {
+            listeners = [.. _http];
+        }
+
+        if (listeners.Length == 0)
+        {
+            return;
+        }
+
+        void Family(string name, string type, string help, Func<HttpServerMetrics, long> value)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n");
+            foreach (var listener in listeners)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{name}{{listener=\"{listener.Listener}\"}} {value(listener)}\n");
+            }
+        }
+
+        Family("xray_relay_http_connections_total", "counter", "HTTP connections accepted, by listener.", l => l.Accepted);
+        Family("xray_relay_http_open_connections", "gauge", "HTTP connections open now, by listener.", l => l.Open);
+        Family("xray_relay_http_evicted_connections_total", "counter", "Idle or slow HTTP connections closed to make room for a new one at the listener's cap.", l => l.Evicted);
+        Family("xray_relay_http_refused_connections_total", "counter", "HTTP connections answered 503 at the cap because every slot was in a handler.", l => l.Refused);
+        Family("xray_relay_http_idle_closed_connections_total", "counter", "HTTP connections closed for idling past the first-request or keep-alive timeout.", l => l.IdleClosed);
+        Family("xray_relay_http_requests_total", "counter", "HTTP requests that reached their handler, by listener.", l => l.Requests);
+        text.Append("# HELP xray_relay_http_rejected_requests_total HTTP requests refused before or by the handler's server side, by listener and reason.\n# TYPE xray_relay_http_rejected_requests_total counter\n");
+        foreach (var listener in listeners)
+        {
+            foreach (var reason in Enum.GetValues<HttpRejectReason>())
+            {
+                text.Append(CultureInfo.InvariantCulture, $"xray_relay_http_rejected_requests_total{{listener=\"{listener.Listener}\",reason=\"{HttpRejectReasons.Label(reason)}\"}} {listener.Rejected(reason)}\n");
+            }
+        }
+
+        text.Append("# HELP xray_relay_http_responses_total HTTP responses written, by listener and status code.\n# TYPE xray_relay_http_responses_total counter\n");
+        foreach (var listener in listeners)
+        {
+            foreach (var (status, count) in listener.ResponseCounts())
+            {
+                text.Append(CultureInfo.InvariantCulture, $"xray_relay_http_responses_total{{listener=\"{listener.Listener}\",code=\"{status}\"}} {count}\n");
+            }
+        }
     }
 
     private static void Counter(StringBuilder text, string name, string help, long value) =>
@@ -195,4 +292,15 @@ public sealed class RelayMetrics
             text.Append(CultureInfo.InvariantCulture, $"{name}_bucket{{le=\"+Inf\"}} {cumulative}\n{name}_sum {sum}\n{name}_count {cumulative}\n");
         }
     }
+}
+
+/// <summary>Kernel UDP drop counters: for the relay's socket, and for its network namespace (null when unreadable).</summary>
+public sealed record KernelUdpDrops(long? SocketDrops, long? RcvbufErrors);
+
+/// <summary>What /healthz says: healthy, or degraded with the reasons.</summary>
+public sealed record HealthReport(IReadOnlyList<string> Problems)
+{
+    public static HealthReport Ok { get; } = new([]);
+
+    public bool Healthy => Problems.Count == 0;
 }

@@ -9,7 +9,11 @@ public interface IObjectStore
     /// <summary>Writes (or overwrites) one object.</summary>
     Task PutAsync(string bucket, string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default);
 
-    /// <summary>The object's bytes, or null when there is no such key.</summary>
+    /// <summary>
+    /// The object's bytes, or null when there is no such key (404). Access denied (403) throws
+    /// <see cref="Http.AwsAccessDeniedException"/>, never null: S3 answers 403 for a missing key
+    /// too when the caller may not list the bucket, so the caller's role must be able to.
+    /// </summary>
     Task<byte[]?> GetAsync(string bucket, string key, CancellationToken cancellationToken = default);
 
     /// <summary>Objects whose key starts with <paramref name="prefix"/>, in key order, at most <paramref name="maxKeys"/>.</summary>

@@ -155,7 +155,7 @@ public sealed class CostReportHandler : ILambdaHandler
         });
 
         var htmlKey = ReportKeys.Html(asOf);
-        await _store.PutAsync(bucket, htmlKey, CostReportJob.Utf8(outputs.Html), "text/html; charset=utf-8", ct).ConfigureAwait(false);
+        await _store.PutAsync(bucket, htmlKey, CostReportJob.Utf8(outputs.StoredHtml), "text/html; charset=utf-8", ct).ConfigureAwait(false);
         await _store.PutAsync(bucket, ReportKeys.Json(asOf), outputs.Json, "application/json", ct).ConfigureAwait(false);
         await _store.PutAsync(bucket, ReportKeys.Png(asOf), outputs.Png, ReportChart.ContentType, ct).ConfigureAwait(false);
 
@@ -210,9 +210,9 @@ public sealed class CostReportHandler : ILambdaHandler
     }
 
     /// <summary>
-    /// Reads one of the function's own earlier outputs under <c>reports/</c>. Without read and
-    /// list rights there S3 answers 403 (also for a missing key); the report then goes on
-    /// without it and says what permission is missing.
+    /// Reads one of the function's own earlier outputs under <c>reports/</c>: null when it does
+    /// not exist (404). The template's role may read and list, so a 403 means the role was changed;
+    /// the report then goes on without the earlier output and says, in the report, what is missing.
     /// </summary>
     private async Task<byte[]?> GetOptionalAsync(string key, List<string> notes, CancellationToken ct)
     {
@@ -220,9 +220,9 @@ public sealed class CostReportHandler : ILambdaHandler
         {
             return await _store.GetAsync(_settings.ArchiveBucket, key, ct).ConfigureAwait(false);
         }
-        catch (Amazon.S3.AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.Forbidden)
+        catch (AwsAccessDeniedException)
         {
-            const string Note = "Could not read earlier outputs under reports/ (access denied): grant the function s3:GetObject on reports/* and s3:ListBucket for the reports/ prefix.";
+            const string Note = "Could not read earlier outputs under reports/ (access denied): grant the function s3:GetObject on reports/* and s3:ListBucket on the archive bucket without an s3:prefix condition (S3 answers 403 for a missing key otherwise).";
             if (!notes.Contains(Note))
             {
                 notes.Add(Note);

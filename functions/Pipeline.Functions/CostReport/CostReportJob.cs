@@ -43,9 +43,12 @@ public sealed record CostReportInputs
 }
 
 /// <summary>Everything a run writes and sends.</summary>
+/// <param name="Html">The e-mail's HTML (chart by Content-ID).</param>
+/// <param name="StoredHtml">The copy for reports/: the chart inline, so it shows when opened on its own.</param>
 public sealed record CostReportOutputs(
     CostReportModel Model,
     string Html,
+    string StoredHtml,
     string Text,
     byte[] Json,
     byte[] Png,
@@ -79,7 +82,7 @@ public static class CostReportJob
         var text = TextReportRenderer.Render(model);
         var png = ReportChart.RenderPng(model);
         var message = ReportMessage.Build(model, inputs.Mail, html, text, png);
-        return new CostReportOutputs(model, html, text, ReportJson.Serialize(model), png, ReportMessage.ToBytes(message));
+        return new CostReportOutputs(model, html, HtmlReportRenderer.RenderStored(model, png), text, ReportJson.Serialize(model), png, ReportMessage.ToBytes(message));
     }
 
     /// <summary>The previous month's last day, whose report holds this month's starting archive size.</summary>

@@ -6,7 +6,7 @@ namespace Pipeline.Functions.CostReport;
 
 /// <summary>
 /// The report as HTML for mail clients: one centred table layout, inline styles only (many
-/// clients drop &lt;style&gt; blocks), no scripts, and the chart referenced by Content-ID.
+/// clients drop &lt;style&gt; blocks), no scripts; the chart by Content-ID in the e-mail, inline in the stored copy.
 /// </summary>
 public static class HtmlReportRenderer
 {
@@ -22,7 +22,22 @@ public static class HtmlReportRenderer
 
     private const string Table = "border-collapse:collapse;width:100%;font-size:13px;" + Font;
 
-    public static string Render(CostReportModel model, string chartContentId)
+    /// <summary>The e-mail's HTML: the chart is the message part with Content-ID <paramref name="chartContentId"/>.</summary>
+    public static string Render(CostReportModel model, string chartContentId) => RenderWith(model, "cid:" + chartContentId);
+
+    /// <summary>
+    /// The copy kept in reports/ (S3 and the local mirror): there is no message to resolve a
+    /// <c>cid:</c> against when the file is opened on its own, so the chart goes inline as a
+    /// <c>data:</c> URI and the page shows it wherever it is opened (S3 console, a presigned URL,
+    /// a local file).
+    /// </summary>
+    public static string RenderStored(CostReportModel model, byte[] chartPng)
+    {
+        ArgumentNullException.ThrowIfNull(chartPng);
+        return RenderWith(model, "data:image/png;base64," + Convert.ToBase64String(chartPng));
+    }
+
+    private static string RenderWith(CostReportModel model, string chartSource)
     {
         ArgumentNullException.ThrowIfNull(model);
         var h = new StringBuilder(16 * 1024);
@@ -37,7 +52,7 @@ public static class HtmlReportRenderer
             .Append(E(Period(model))).Append("</p>\n");
 
         Summary(h, model);
-        h.Append("<p style=\"margin:16px 0;\"><img src=\"cid:").Append(E(chartContentId))
+        h.Append("<p style=\"margin:16px 0;\"><img src=\"").Append(E(chartSource))
             .Append("\" width=\"").Append(ContentWidth.ToString(CultureInfo.InvariantCulture))
             .Append("\" height=\"").Append((ContentWidth * ReportChart.Height / ReportChart.Width).ToString(CultureInfo.InvariantCulture))
             .Append("\" alt=\"Daily traces seen and kept, and cost by component\" style=\"display:block;width:100%;max-width:")

@@ -44,7 +44,10 @@ public sealed class CostReportHandlerTests
         ses.Sent.Should().ContainSingle();
         using var mime = new MemoryStream(ses.Sent[0].Mime.ToArray());
         var message = await MimeMessage.LoadAsync(mime, TestContext.Current.CancellationToken);
-        message.HtmlBody.Should().Be(Encoding.UTF8.GetString(_store.Objects[(Bucket, result.HtmlKey)].Content));
+        // The mail shows its chart by Content-ID; the stored copy, opened on its own, has it inline.
+        var stored = Encoding.UTF8.GetString(_store.Objects[(Bucket, result.HtmlKey)].Content);
+        stored.Should().Contain("<img src=\"data:image/png;base64," + Convert.ToBase64String(png) + "\"").And.NotContain("cid:");
+        message.HtmlBody.Should().Contain("<img src=\"cid:").And.Be(stored.Replace("data:image/png;base64," + Convert.ToBase64String(png), "cid:" + message.BodyParts.OfType<MimePart>().Single(p => p.ContentType.MimeType == "image/png").ContentId, StringComparison.Ordinal));
         message.To.Mailboxes.Single().Address.Should().Be("ops@example.com");
         result.MessageId.Should().Be("message-1");
     }

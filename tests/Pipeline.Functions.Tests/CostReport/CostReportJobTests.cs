@@ -23,6 +23,18 @@ public sealed class CostReportJobTests
     }
 
     [Fact]
+    public void Run_StoredHtml_CarriesItsChartInlineInsteadOfTheMailsContentId()
+    {
+        var outputs = CostReportJob.Run(Inputs(UsageFiles()));
+
+        outputs.StoredHtml.Should().NotContain("cid:");
+        var src = System.Text.RegularExpressions.Regex.Match(outputs.StoredHtml, "<img src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"").Groups[1].Value;
+        Convert.FromBase64String(src).Should().Equal(outputs.Png);
+        outputs.StoredHtml.Replace("data:image/png;base64," + src, "cid:" + ReportMessage.ChartContentId(outputs.Model), StringComparison.Ordinal)
+            .Should().Be(outputs.Html, "the stored copy is the e-mail's page with only the image source changed");
+    }
+
+    [Fact]
     public void Run_ShardsSeenInUsage_AreTheShardHoursBilled()
     {
         var outputs = CostReportJob.Run(Inputs(UsageFiles()));

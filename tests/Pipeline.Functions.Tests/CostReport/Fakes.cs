@@ -31,7 +31,7 @@ internal sealed class InMemoryObjectStore : IObjectStore
         Gets.Add(key);
         if (ForbiddenPrefix is not null && key.StartsWith(ForbiddenPrefix, StringComparison.Ordinal))
         {
-            throw new Amazon.S3.AmazonS3Exception("Access Denied") { StatusCode = HttpStatusCode.Forbidden, ErrorCode = "AccessDenied" };
+            throw new Pipeline.Aws.Http.AwsAccessDeniedException("s3", "AccessDenied", HttpStatusCode.Forbidden, null, "Access Denied");
         }
 
         return Task.FromResult(_objects.TryGetValue((bucket, key), out var o) ? o.Content : null);

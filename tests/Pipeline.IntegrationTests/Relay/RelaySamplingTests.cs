@@ -23,14 +23,15 @@ public sealed class RelaySamplingTests(MotoFixture moto) : IDisposable
     public async Task Relay_ProxyMode_ForwardsBothCallsSignedToXRay()
     {
         var seen = new ConcurrentQueue<HttpRequest>();
-        using var stub = new MiniHttpServer(new IPEndPoint(IPAddress.Loopback, 0), (request, _) =>
+        await using var stub = new HttpServer("xray-stub", new IPEndPoint(IPAddress.Loopback, 0), (request, _) =>
         {
-            seen.Enqueue(request);
+            // The body is pooled and valid only during the call: keep a copy.
+            seen.Enqueue(request with { Body = request.Body.ToArray() });
             var body = request.Path == "/GetSamplingRules"
                 ? """{"SamplingRuleRecords":[{"SamplingRule":{"RuleName":"from-xray","RuleARN":"arn:aws:xray:us-east-1:1:sampling-rule/from-xray","ResourceARN":"*","Priority":5,"FixedRate":0.25,"ReservoirSize":3,"ServiceName":"*","ServiceType":"*","Host":"*","HTTPMethod":"*","URLPath":"*","Version":1},"CreatedAt":1700000000.0,"ModifiedAt":1700000001.0}]}"""
                 : """{"SamplingTargetDocuments":[{"RuleName":"from-xray","FixedRate":0.5,"ReservoirQuota":7,"ReservoirQuotaTTL":1700000100.0,"Interval":10}],"LastRuleModification":1700000001.0,"UnprocessedStatistics":[]}""";
             return Task.FromResult(HttpResponse.Json(200, Encoding.UTF8.GetBytes(body)));
-        }, JsonLog.Null, "xray-stub");
+        }, new HttpListenerLimits(), new HttpServerMetrics("xray-stub"), JsonLog.Null, TimeProvider.System);
         stub.Start();
         await using var relay = await RelayProcess.StartAsync(
             RelayProcess.Flags(moto.Endpoint, "unused", "--sdk-sampling", "proxy"),

@@ -184,6 +184,12 @@ public static class FaultResponses
     /// <summary>S3 SlowDown (503) before the write.</summary>
     public static FaultAction S3SlowDown() => FaultAction.Respond(503, S3Error("SlowDown", "Please reduce your request rate. (injected)"), "application/xml");
 
+    /// <summary>
+    /// S3 AccessDenied (403) before the call: what S3 answers a caller without the permission, and
+    /// also a GET of a missing key by a caller that may not list the bucket (S3 API reference, GetObject).
+    /// </summary>
+    public static FaultAction S3AccessDenied() => FaultAction.Respond(403, S3Error("AccessDenied", "Access Denied (injected)"), "application/xml");
+
     /// <summary>S3 InternalError (500) after the object was written.</summary>
     public static FaultAction S3InternalErrorAfterWrite() => FaultAction.RespondAfterForward(500, S3Error("InternalError", "We encountered an internal error. Please try again. (injected after write)"));
 

@@ -14,6 +14,64 @@ public sealed class OptionsParserTests
     private static RelayOptions Parse(IEnvironment environment, params string[] args) =>
         OptionsParser.Parse(args, environment).Options!;
 
+    [Theory]
+    [InlineData("--drain-timeout", "1e12", "too long")]
+    [InlineData("--drain-timeout", "1e300s", "too long")]
+    [InlineData("--send-timeout", "10m", "--send-timeout must be between")]
+    [InlineData("--receive-buffer-kb", "1", "--receive-buffer-kb must be between")]
+    public void Parse_OutOfRangeValues_AreOptionErrors(string flag, string value, string message)
+    {
+        var act = () => Parse("--stream", "s", "-n", "us-east-1", flag, value);
+
+        act.Should().Throw<OptionsException>().WithMessage($"*{message}*");
+    }
+
+    [Theory]
+    [InlineData("DrainTimeout: 1e12\n")]
+    [InlineData("FlushInterval: 1e300s\n")]
+    [InlineData("SendTimeout: 9e99ms\n")]
+    public void Parse_ConfigDurationsThatOverflow_AreOptionErrors(string yaml)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"relay-big-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, yaml);
+        try
+        {
+            var act = () => Parse("-c", path, "--stream", "s", "-n", "us-east-1");
+
+            act.Should().Throw<OptionsException>().WithMessage("*too long*");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Parse_ConfigLargerThanTheCap_IsRefusedWithoutReadingItAll()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"relay-huge-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, "# " + new string('x', OptionsParser.MaxConfigBytes) + "\n");
+        try
+        {
+            var act = () => Parse("-c", path, "--stream", "s", "-n", "us-east-1");
+
+            act.Should().Throw<OptionsException>().WithMessage("*larger than 1024 KiB*");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Parse_SendTimeoutAndReceiveBuffer_AreBound()
+    {
+        var options = Parse("--stream", "s", "-n", "us-east-1", "--send-timeout", "750ms", "--receive-buffer-kb", "8192");
+
+        options.SendTimeout.Should().Be(TimeSpan.FromMilliseconds(750));
+        options.ReceiveBufferKb.Should().Be(8192);
+    }
+
     [Fact]
     public void Parse_MinimalFlags_GivesDaemonDefaults()
     {

@@ -17,7 +17,7 @@ public sealed class SamplingResponderTests
         new(options ?? TestRelay.Options(), _time, upstream, JsonLog.Null);
 
     private static HttpRequest Post(string path, string body = "{}") =>
-        new("POST", path, new Dictionary<string, string>(), Encoding.UTF8.GetBytes(body));
+        new("POST", path, Encoding.UTF8.GetBytes(body));
 
     private static string Targets(params (string Rule, string Client)[] docs) =>
         JsonSerializer.Serialize(new { SamplingStatisticsDocuments = docs.Select(d => new { RuleName = d.Rule, ClientID = d.Client, RequestCount = 3, BorrowCount = 0, SampledCount = 3, Timestamp = 1 }) });
@@ -94,6 +94,8 @@ public sealed class SamplingResponderTests
     [InlineData("not json")]
     [InlineData("{}")]
     [InlineData("[1,2]")]
+    [InlineData("""{"SamplingStatisticsDocuments":[{"RuleName":"\ud800","ClientID":"c"}]}""")]
+    [InlineData("""{"SamplingStatisticsDocuments":[{"RuleName":"pipeline-record-all","ClientID":"\udfff\ud800"}]}""")]
     public async Task SamplingTargets_BadBody_Is400(string body)
     {
         var response = await Responder().HandleAsync(Post("/SamplingTargets", body), TestContext.Current.CancellationToken);
@@ -102,10 +104,20 @@ public sealed class SamplingResponderTests
     }
 
     [Fact]
+    public async Task SamplingTargets_InvalidUtf8_Is400()
+    {
+        var body = "{\"SamplingStatisticsDocuments\":[{\"RuleName\":\""u8.ToArray().Concat(new byte[] { 0xC3, 0x28, 0xFF }).Concat("\",\"ClientID\":\"c\"}]}"u8.ToArray()).ToArray();
+
+        var response = await Responder().HandleAsync(new HttpRequest("POST", "/SamplingTargets", body), TestContext.Current.CancellationToken);
+
+        response.Status.Should().Be(400);
+    }
+
+    [Fact]
     public async Task Handle_OtherPathsAndMethods_AreRefused()
     {
         (await Responder().HandleAsync(Post("/TraceSegments"), TestContext.Current.CancellationToken)).Status.Should().Be(404);
-        (await Responder().HandleAsync(new HttpRequest("GET", "/GetSamplingRules", new Dictionary<string, string>(), []), TestContext.Current.CancellationToken)).Status.Should().Be(405);
+        (await Responder().HandleAsync(new HttpRequest("GET", "/GetSamplingRules", ReadOnlyMemory<byte>.Empty), TestContext.Current.CancellationToken)).Status.Should().Be(405);
     }
 
     [Fact]
@@ -118,7 +130,7 @@ public sealed class SamplingResponderTests
         var targets = await responder.HandleAsync(Post("/SamplingTargets", "{\"SamplingStatisticsDocuments\":[]}"), TestContext.Current.CancellationToken);
 
         upstream.Calls.Should().Equal(("/GetSamplingRules", "{\"NextToken\":null}"), ("/SamplingTargets", "{\"SamplingStatisticsDocuments\":[]}"));
-        Encoding.UTF8.GetString(rules.Body).Should().Be("{\"from\":\"/GetSamplingRules\"}");
+        Encoding.UTF8.GetString(rules.Body.Span).Should().Be("{\"from\":\"/GetSamplingRules\"}");
         targets.Status.Should().Be(200);
     }
 

@@ -27,8 +27,8 @@ public sealed class SpoolDirectoryTests : IDisposable
     public void WriteThenPeek_RoundTripsEntriesInOrder()
     {
         var spool = Open();
-        spool.TryWrite(Batch(0, 3)).Should().BeTrue();
-        spool.TryWrite(Batch(3, 2)).Should().BeTrue();
+        spool.TryWrite(Batch(0, 3)).Should().Be(SpoolWrite.Written);
+        spool.TryWrite(Batch(3, 2)).Should().Be(SpoolWrite.Written);
 
         var oldest = spool.PeekOldest()!;
 
@@ -92,9 +92,9 @@ public sealed class SpoolDirectoryTests : IDisposable
     public void TryWrite_OverTheCap_RefusesAndWritesNothing()
     {
         var spool = Open(maxBytes: 300);
-        spool.TryWrite(Batch(0, 5)).Should().BeTrue();
+        spool.TryWrite(Batch(0, 5)).Should().Be(SpoolWrite.Written);
 
-        spool.TryWrite(Batch(5, 20)).Should().BeFalse();
+        spool.TryWrite(Batch(5, 20)).Should().Be(SpoolWrite.Full);
 
         spool.FileCount.Should().Be(1);
         spool.Bytes.Should().BeLessThanOrEqualTo(300);
@@ -110,7 +110,46 @@ public sealed class SpoolDirectoryTests : IDisposable
         bytes[20] ^= 0x55;
         File.WriteAllBytes(file, bytes);
 
-        spool.PeekOldest()!.Corrupt.Should().BeTrue();
+        var oldest = spool.PeekOldest()!;
+
+        oldest.Corrupt.Should().BeTrue();
+        oldest.Segments.Should().Be(Batch(0, 3).Sum(e => e.Segments), "the file's name counts the segments its damaged content lost");
+    }
+
+    [Fact]
+    public void PeekOldest_TruncatedFileAfterARestart_StillCountsItsSegments()
+    {
+        var spool = Open();
+        spool.TryWrite(Batch(0, 4));
+        File.WriteAllBytes(Directory.EnumerateFiles(_path, "*.spool").Single(), []);
+
+        var reopened = Open();
+
+        reopened.PeekOldest()!.Segments.Should().Be(Batch(0, 4).Sum(e => e.Segments));
+    }
+
+    [Fact]
+    public void ReplaceOldest_RenamesTheFileForWhatIsLeft()
+    {
+        var spool = Open();
+        spool.TryWrite(Batch(0, 4));
+
+        spool.ReplaceOldest(Batch(2, 2));
+
+        Directory.EnumerateFiles(_path, "*.spool").Should().ContainSingle().Which.Should().EndWith($"-{Batch(2, 2).Sum(e => e.Segments)}.spool");
+        spool.PeekOldest()!.Segments.Should().Be(Batch(2, 2).Sum(e => e.Segments));
+    }
+
+    [Fact]
+    public void Open_UnwritableDirectory_IsAnErrorNamingIt()
+    {
+        Directory.CreateDirectory(_path);
+        var file = Path.Combine(_path, "not-a-directory");
+        File.WriteAllText(file, "x");
+
+        var act = () => new SpoolDirectory(Path.Combine(file, "spool"), 1 << 20, _metrics, Relay.Logging.JsonLog.Null);
+
+        act.Should().Throw<SpoolUnavailableException>().WithMessage("spool directory */not-a-directory/spool is not writable*");
     }
 
     [Fact]

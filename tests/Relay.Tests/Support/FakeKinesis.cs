@@ -20,6 +20,9 @@ internal sealed class FakeKinesis : IKinesisClient
     /// <summary>Throws for a whole call when it returns an exception (call number).</summary>
     public Func<int, Exception?>? CallFailure { get; set; }
 
+    /// <summary>Calls for which this is true never answer (until the caller gives up): a hanging endpoint.</summary>
+    public Func<int, bool>? Hang { get; set; }
+
     public IReadOnlyList<Shard> Shards { get; set; } =
     [
         new("shardId-000000000000", "0", "170141183460469231731687303715884105727"),
@@ -57,6 +60,11 @@ internal sealed class FakeKinesis : IKinesisClient
         try
         {
             await Task.Yield();
+            if (Hang?.Invoke(call) == true)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
             if (CallFailure?.Invoke(call) is { } failure)
             {
                 throw failure;

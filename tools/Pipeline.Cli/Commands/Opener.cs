@@ -3,7 +3,7 @@ using System.Diagnostics;
 
 namespace Pipeline.Cli.Commands;
 
-/// <summary>Shows a file to the user with the desktop's opener (xdg-open); silently nothing where there is none.</summary>
+/// <summary>Shows a file to the user with the desktop's opener (xdg-open); silently nothing where there is none. Also asks the terminal its width.</summary>
 internal static class Opener
 {
     public static void Open(string path)
@@ -15,6 +15,19 @@ internal static class Opener
         catch (Win32Exception)
         {
             // No xdg-open (a server or a container): the path is printed anyway.
+        }
+    }
+
+    /// <summary>The terminal's width in columns, or null when there is no console to ask.</summary>
+    public static int? TerminalWidth()
+    {
+        try
+        {
+            return Console.WindowWidth > 0 ? Console.WindowWidth : null;
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 }
