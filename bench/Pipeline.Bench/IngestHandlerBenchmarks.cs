@@ -11,6 +11,7 @@ using Pipeline.Core.Segments;
 using Pipeline.Functions.Ingest;
 using Pipeline.Lambda;
 using Pipeline.Runtime.Resilience;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Bench;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pipeline.Lambda.Logging;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Lambda;
 
@@ -50,13 +51,16 @@ public sealed class LambdaHost
     private readonly TimeProvider _timeProvider;
     private readonly JsonLineLogger _logger;
     private readonly LambdaHostOptions _options;
+    private readonly EmfPublisher? _metrics;
 
+    /// <param name="metrics">Writes the shared meter's counts (retries, give-ups) after every invocation; none in tests that do not look.</param>
     public LambdaHost(
         IRuntimeApiClient runtimeApi,
         IEnvironment environment,
         TimeProvider timeProvider,
         JsonLineLogger logger,
-        LambdaHostOptions? options = null)
+        LambdaHostOptions? options = null,
+        EmfPublisher? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(runtimeApi);
         ArgumentNullException.ThrowIfNull(environment);
@@ -67,6 +71,7 @@ public sealed class LambdaHost
         _timeProvider = timeProvider;
         _logger = logger;
         _options = options ?? new LambdaHostOptions();
+        _metrics = metrics;
     }
 
     /// <summary>Runs until <paramref name="stoppingToken"/> fires or the process must end; returns the exit code.</summary>
@@ -100,6 +105,9 @@ public sealed class LambdaHost
             using (invocation)
             {
                 var outcome = await InvokeAsync(handler, invocation, stoppingToken).ConfigureAwait(false);
+
+                // Before invocation/next: Lambda may freeze the sandbox as soon as the runtime asks for more work.
+                _metrics?.Flush();
                 if (outcome != LambdaExitCodes.Stopped)
                 {
                     return outcome;

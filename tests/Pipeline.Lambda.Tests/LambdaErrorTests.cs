@@ -82,10 +82,27 @@ public sealed class JsonLineLoggerTests
         var lines = Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var line = lines.Should().ContainSingle().Subject;
         using var doc = JsonDocument.Parse(line);
-        doc.RootElement.GetProperty("timestamp").GetString().Should().Be("2026-11-25T12:00:00Z");
+        doc.RootElement.GetProperty("timestamp").GetString().Should().Be("2026-11-25T12:00:00.000Z");
         doc.RootElement.GetProperty("level").GetString().Should().Be("WARN");
         doc.RootElement.GetProperty("requestId").GetString().Should().Be("req-1");
         doc.RootElement.GetProperty("message").GetString().Should().Be("batch of 3 records");
+        doc.RootElement.GetProperty("Count").GetInt32().Should().Be(3, "the template's named values are fields Logs Insights can filter on");
+        doc.RootElement.TryGetProperty("{OriginalFormat}", out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Log_WithException_CarriesLambdasErrorFields()
+    {
+        using var output = new MemoryStream();
+        var logger = new JsonLineLogger(output, TimeProvider.System, LogLevel.Information);
+
+        logger.LogError(new InvalidOperationException("broken"), "Handler failed");
+
+        using var doc = JsonDocument.Parse(Encoding.UTF8.GetString(output.ToArray()));
+        doc.RootElement.GetProperty("level").GetString().Should().Be("ERROR");
+        doc.RootElement.GetProperty("errorType").GetString().Should().Be(nameof(InvalidOperationException));
+        doc.RootElement.GetProperty("errorMessage").GetString().Should().Be("broken");
+        doc.RootElement.GetProperty("stackTrace").ValueKind.Should().Be(JsonValueKind.Array);
     }
 
     [Theory]

@@ -1,9 +1,12 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Lambda;
 using Pipeline.Lambda.Logging;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Telemetry;
+using Pipeline.Testing.Telemetry;
 
 namespace Pipeline.Lambda.Tests;
 
@@ -276,6 +279,37 @@ public sealed class LambdaHostTests : IDisposable
 
         (await StopAsync(run)).Should().Be(LambdaExitCodes.Stopped);
         _api.Posts.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task RunAsync_HandlerRetried_WritesTheRetryCountAsEmfBeforeTheNextInvocation()
+    {
+        var operation = nameof(RunAsync_HandlerRetried_WritesTheRetryCountAsEmfBeforeTheNextInvocation);
+        var sink = new RecordingMetricsSink();
+        using var metrics = new EmfPublisher([new(PipelineMetrics.FunctionDimension, "ingest")], sink, _time);
+        var host = new LambdaHost(_api, _environment, _time, new JsonLineLogger(_log, _time, LogLevel.Information), metrics: metrics);
+        var handler = new DelegateHandler((text, _) =>
+        {
+            PipelineMetrics.Retries.Add(2, new KeyValuePair<string, object?>(PipelineMetrics.OperationTag, operation));
+            return Task.FromResult(text);
+        });
+        var run = Task.Run(() => host.RunAsync(_ => ValueTask.FromResult<ILambdaHandler>(handler), _stopping.Token));
+        _api.Enqueue("r1", "one", Start.AddSeconds(30));
+        await _api.NextPostAsync();
+        _api.Enqueue("r2", "two", Start.AddSeconds(30));
+        await _api.NextPostAsync();
+
+        (await StopAsync(run)).Should().Be(LambdaExitCodes.Stopped);
+        // Other tests move the shared counter too: count this test's operation only.
+        var mine = sink.Lines.Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.TryGetProperty(PipelineMetrics.OperationTag, out var op) && op.GetString() == operation)
+            .ToList();
+        mine.Should().HaveCount(2, "one line after each invocation");
+        mine.Should().AllSatisfy(line =>
+        {
+            line.GetProperty("pipeline.retries").GetDouble().Should().Be(2);
+            line.GetProperty(PipelineMetrics.FunctionDimension).GetString().Should().Be("ingest");
+        });
     }
 
     private sealed class ThrowingHandler : ILambdaHandler

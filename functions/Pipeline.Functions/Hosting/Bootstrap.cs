@@ -4,6 +4,7 @@ using Pipeline.Aws.Http;
 using Pipeline.Lambda;
 using Pipeline.Lambda.Logging;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Functions.Hosting;
 
@@ -47,9 +48,13 @@ internal static class Bootstrap
         }
 
         using var awsHttp = AwsHttp.CreateClient();
-        var host = new LambdaHost(client, environment, timeProvider, logger);
-        var init = new HandlerInitContext(environment, timeProvider, awsHttp, logger);
         var handlerName = environment.GetVariable(LambdaEnvironmentVariables.Handler);
+        using var metrics = new EmfPublisher(
+            [new(PipelineMetrics.FunctionDimension, handlerName ?? string.Empty)],
+            new StreamMetricsSink(logOutput),
+            timeProvider);
+        var host = new LambdaHost(client, environment, timeProvider, logger, metrics: metrics);
+        var init = new HandlerInitContext(environment, timeProvider, awsHttp, logger);
         return await host.RunAsync(ct => registry.CreateAsync(handlerName, init, ct), stoppingToken).ConfigureAwait(false);
     }
 

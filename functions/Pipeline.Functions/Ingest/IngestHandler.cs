@@ -6,6 +6,7 @@ using Pipeline.Core.Sampling;
 using Pipeline.Functions.Events;
 using Pipeline.Functions.Hosting;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Functions.Ingest;
 

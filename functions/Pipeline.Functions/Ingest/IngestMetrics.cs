@@ -1,5 +1,4 @@
-using System.Buffers;
-using System.Text.Json;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Functions.Ingest;
 
@@ -10,10 +9,10 @@ namespace Pipeline.Functions.Ingest;
 public sealed class IngestMetrics
 {
     /// <summary>CloudWatch namespace of every pipeline metric.</summary>
-    public const string Namespace = "XRayPipeline";
+    public const string Namespace = PipelineMetrics.CloudWatchNamespace;
 
     /// <summary>The one dimension: which function emitted the line.</summary>
-    public const string FunctionDimension = "Function";
+    public const string FunctionDimension = PipelineMetrics.FunctionDimension;
 
     public required string Shard { get; init; }
 
@@ -65,68 +64,36 @@ public sealed class IngestMetrics
 
     public void Reject(string reasonCode) => Rejects[reasonCode] = Rejects.GetValueOrDefault(reasonCode) + 1;
 
-    /// <summary>The EMF JSON object (one line). Source: CloudWatch "Embedded metric format specification".</summary>
-    public byte[] ToEmf(string functionName, DateTimeOffset timestamp)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteStartObject("_aws"u8);
-            json.WriteNumber("Timestamp"u8, timestamp.ToUnixTimeMilliseconds());
-            json.WriteStartArray("CloudWatchMetrics"u8);
-            json.WriteStartObject();
-            json.WriteString("Namespace"u8, Namespace);
-            json.WriteStartArray("Dimensions"u8);
-            json.WriteStartArray();
-            json.WriteStringValue(FunctionDimension);
-            json.WriteEndArray();
-            json.WriteEndArray();
-            json.WriteStartArray("Metrics"u8);
-            foreach (var (name, unit, _) in Values())
+    /// <summary>The EMF JSON object (one line), written by the one <see cref="EmfWriter"/>; the batch's identity and reasons ride along as plain members.</summary>
+    public byte[] ToEmf(string functionName, DateTimeOffset timestamp) =>
+        EmfWriter.Write(
+            Namespace,
+            [new(FunctionDimension, functionName)],
+            timestamp,
+            [.. Values().Select(v => new EmfMetric(v.Name, v.Unit, v.Value))],
+            json =>
             {
-                json.WriteStartObject();
-                json.WriteString("Name"u8, name);
-                json.WriteString("Unit"u8, unit);
+                json.WriteString("Shard"u8, Shard);
+                json.WriteString("FirstSequence"u8, FirstSequence);
+                json.WriteNumber("KinesisRecords"u8, KinesisRecords);
+                json.WriteNumber("SegmentsRedacted"u8, SegmentsRedacted);
+                json.WriteNumber("OtlpRecords"u8, OtlpRecords);
+                json.WriteNumber("XRayNoEpochSegments"u8, XRayNoEpochSegments);
+                json.WriteNumber("DecisionStoreErrors"u8, DecisionStoreErrors);
+                json.WriteNumber("UsageWriteErrors"u8, UsageWriteErrors);
+                if (RetryFrom is not null)
+                {
+                    json.WriteString("RetryFrom"u8, RetryFrom);
+                }
+
+                json.WriteStartObject("Rejects"u8);
+                foreach (var (reason, count) in Rejects.OrderBy(r => r.Key, StringComparer.Ordinal))
+                {
+                    json.WriteNumber(reason, count);
+                }
+
                 json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-            json.WriteEndArray();
-            json.WriteEndObject();
-
-            json.WriteString(FunctionDimension, functionName);
-            foreach (var (name, _, value) in Values())
-            {
-                json.WriteNumber(name, value);
-            }
-
-            json.WriteString("Shard"u8, Shard);
-            json.WriteString("FirstSequence"u8, FirstSequence);
-            json.WriteNumber("KinesisRecords"u8, KinesisRecords);
-            json.WriteNumber("SegmentsRedacted"u8, SegmentsRedacted);
-            json.WriteNumber("OtlpRecords"u8, OtlpRecords);
-            json.WriteNumber("XRayNoEpochSegments"u8, XRayNoEpochSegments);
-            json.WriteNumber("DecisionStoreErrors"u8, DecisionStoreErrors);
-            json.WriteNumber("UsageWriteErrors"u8, UsageWriteErrors);
-            if (RetryFrom is not null)
-            {
-                json.WriteString("RetryFrom"u8, RetryFrom);
-            }
-
-            json.WriteStartObject("Rejects"u8);
-            foreach (var (reason, count) in Rejects.OrderBy(r => r.Key, StringComparer.Ordinal))
-            {
-                json.WriteNumber(reason, count);
-            }
-
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+            });
 
     private IEnumerable<(string Name, string Unit, long Value)> Values() =>
     [

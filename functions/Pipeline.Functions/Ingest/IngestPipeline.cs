@@ -7,6 +7,7 @@ using Pipeline.Core.Sampling;
 using Pipeline.Functions.Events;
 using Pipeline.Functions.Ingest.Stages;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Functions.Ingest;
 

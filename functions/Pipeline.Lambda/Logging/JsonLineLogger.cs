@@ -1,50 +1,54 @@
-using System.Buffers;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Pipeline.Runtime.Logging;
 
 namespace Pipeline.Lambda.Logging;
 
 /// <summary>
-/// Writes one JSON object per line (timestamp, level, requestId, message, error), the shape of
-/// Lambda's JSON log format, so CloudWatch Logs Insights can filter on the fields.
-/// Thread-safe: lines from concurrent writers never interleave.
+/// The functions' <see cref="ILogger"/>: lines in the one log schema, written by
+/// <see cref="JsonLogWriter"/> (Lambda's JSON log format), tagged with the request id and carrying
+/// the message template's named values as fields ("{Shard}" → <c>"Shard": "…"</c>) so CloudWatch
+/// Logs Insights can filter on them. Thread-safe: lines from concurrent writers never interleave.
 /// </summary>
 public sealed class JsonLineLogger : ILogger
 {
-    private readonly Sink _sink;
+    /// <summary>The key Microsoft.Extensions.Logging gives the message template in a state's values (not a field).</summary>
+    private const string OriginalFormatKey = "{OriginalFormat}";
+
+    private readonly JsonLogWriter _writer;
     private readonly string? _requestId;
 
     public JsonLineLogger(Stream output, TimeProvider timeProvider, LogLevel minimumLevel)
-        : this(new Sink(output, timeProvider, minimumLevel), requestId: null)
+        : this(new JsonLogWriter(output, timeProvider, ToSeverity(minimumLevel)), requestId: null)
     {
+        MinimumLevel = minimumLevel;
     }
 
-    private JsonLineLogger(Sink sink, string? requestId)
+    private JsonLineLogger(JsonLogWriter writer, string? requestId)
     {
-        _sink = sink;
+        _writer = writer;
         _requestId = requestId;
     }
 
-    public LogLevel MinimumLevel => _sink.MinimumLevel;
+    public LogLevel MinimumLevel { get; private init; }
 
     /// <summary>A logger writing to the same output that tags every line with <paramref name="requestId"/>.</summary>
-    public JsonLineLogger ForRequest(string requestId) => new(_sink, requestId);
+    public JsonLineLogger ForRequest(string requestId) => new(_writer, requestId) { MinimumLevel = MinimumLevel };
 
     /// <summary>Maps AWS_LAMBDA_LOG_LEVEL (TRACE, DEBUG, INFO, WARN, ERROR, FATAL) to a level; default Information.</summary>
-    public static LogLevel ParseLevel(string? value) => value?.Trim().ToUpperInvariant() switch
+    public static LogLevel ParseLevel(string? value) => JsonLogWriter.Parse(value) switch
     {
-        "TRACE" => LogLevel.Trace,
-        "DEBUG" => LogLevel.Debug,
-        "WARN" => LogLevel.Warning,
-        "ERROR" => LogLevel.Error,
-        "FATAL" => LogLevel.Critical,
+        LogSeverity.Trace => LogLevel.Trace,
+        LogSeverity.Debug => LogLevel.Debug,
+        LogSeverity.Warn => LogLevel.Warning,
+        LogSeverity.Error => LogLevel.Error,
+        LogSeverity.Fatal => LogLevel.Critical,
         _ => LogLevel.Information,
     };
 
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 
-    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && logLevel >= _sink.MinimumLevel;
+    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && logLevel >= MinimumLevel;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
@@ -54,63 +58,42 @@ public sealed class JsonLineLogger : ILogger
             return;
         }
 
-        _sink.Write(logLevel, _requestId, formatter(state, exception), exception);
+        LogError? error = null;
+        if (exception is not null)
+        {
+            var lambdaError = LambdaError.FromException(exception);
+            error = new LogError(lambdaError.ErrorType, lambdaError.ErrorMessage, lambdaError.StackTrace);
+        }
+
+        _writer.Write(ToSeverity(logLevel), formatter(state, exception), _requestId, error, FieldsOf(state));
     }
 
-    private static string LevelName(LogLevel level) => level switch
+    private static (string Key, object? Value)[] FieldsOf<TState>(TState state)
     {
-        LogLevel.Trace => "TRACE",
-        LogLevel.Debug => "DEBUG",
-        LogLevel.Information => "INFO",
-        LogLevel.Warning => "WARN",
-        LogLevel.Error => "ERROR",
-        _ => "FATAL",
-    };
-
-    private sealed class Sink(Stream output, TimeProvider timeProvider, LogLevel minimumLevel)
-    {
-        private readonly Lock _gate = new();
-        private readonly ArrayBufferWriter<byte> _buffer = new(1024);
-
-        public LogLevel MinimumLevel { get; } = minimumLevel;
-
-        public void Write(LogLevel level, string? requestId, string message, Exception? exception)
+        if (state is not IReadOnlyList<KeyValuePair<string, object?>> values || values.Count <= 1)
         {
-            lock (_gate)
+            return [];
+        }
+
+        var fields = new List<(string Key, object? Value)>(values.Count);
+        foreach (var (key, value) in values)
+        {
+            if (key != OriginalFormatKey)
             {
-                _buffer.ResetWrittenCount();
-                using (var json = new Utf8JsonWriter(_buffer))
-                {
-                    json.WriteStartObject();
-                    json.WriteString("timestamp", timeProvider.GetUtcNow().UtcDateTime);
-                    json.WriteString("level", LevelName(level));
-                    if (requestId is not null)
-                    {
-                        json.WriteString("requestId", requestId);
-                    }
-
-                    json.WriteString("message", message);
-                    if (exception is not null)
-                    {
-                        var error = LambdaError.FromException(exception);
-                        json.WriteString("errorType", error.ErrorType);
-                        json.WriteString("errorMessage", error.ErrorMessage);
-                        json.WriteStartArray("stackTrace");
-                        foreach (var frame in error.StackTrace)
-                        {
-                            json.WriteStringValue(frame);
-                        }
-
-                        json.WriteEndArray();
-                    }
-
-                    json.WriteEndObject();
-                }
-
-                _buffer.Write("\n"u8);
-                output.Write(_buffer.WrittenSpan);
-                output.Flush();
+                fields.Add((key, value));
             }
         }
+
+        return [.. fields];
     }
+
+    private static LogSeverity ToSeverity(LogLevel level) => level switch
+    {
+        LogLevel.Trace => LogSeverity.Trace,
+        LogLevel.Debug => LogSeverity.Debug,
+        LogLevel.Information => LogSeverity.Info,
+        LogLevel.Warning => LogSeverity.Warn,
+        LogLevel.Error => LogSeverity.Error,
+        _ => LogSeverity.Fatal,
+    };
 }

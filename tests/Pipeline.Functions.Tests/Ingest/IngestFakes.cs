@@ -9,6 +9,7 @@ using Pipeline.Core.Sampling;
 using Pipeline.Functions.Ingest;
 using Pipeline.Functions.XRayReplay;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Functions.Tests.Ingest;
 
@@ -142,13 +143,6 @@ internal sealed class BrokenDecisionStore : ITraceDecisionStore
     public ValueTask PutAsync(string traceId, TraceDecision decision, TimeSpan timeToLive, CancellationToken cancellationToken = default) => throw new IOException("down");
 
     public ValueTask PutManyAsync(IReadOnlyCollection<KeyValuePair<string, TraceDecision>> decisions, TimeSpan timeToLive, CancellationToken cancellationToken = default) => throw new IOException("down");
-}
-
-internal sealed class ListMetricsSink : IMetricsSink
-{
-    public List<string> Lines { get; } = [];
-
-    public void WriteLine(ReadOnlySpan<byte> utf8Json) => Lines.Add(Encoding.UTF8.GetString(utf8Json));
 }
 
 internal static class TestInvocation

@@ -6,6 +6,7 @@ using Pipeline.Core.Sampling;
 using Pipeline.Functions.Ingest;
 using Pipeline.Runtime.Resilience;
 using Pipeline.Testing.Builders;
+using Pipeline.Testing.Telemetry;
 
 namespace Pipeline.Functions.Tests.Ingest;
 
@@ -40,7 +41,7 @@ internal sealed class IngestHarness
 
     public ITraceDecisionStore Decisions { get; }
 
-    public ListMetricsSink Metrics { get; } = new();
+    public RecordingMetricsSink Metrics { get; } = new();
 
     public IngestOptions Options { get; }
 

@@ -7,8 +7,10 @@ using Pipeline.Functions.Ingest;
 using Pipeline.Lambda;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Runtime.Resilience;
+using Pipeline.Runtime.Telemetry;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
+using Pipeline.Testing.Telemetry;
 
 namespace Pipeline.IntegrationTests.Ingest;
 
@@ -45,7 +47,7 @@ public sealed class IngestMotoTests(MotoFixture moto) : IClassFixture<MotoFixtur
         await pipeline.PutAsync(entries, ct);
         var (events, records) = await pipeline.ReadEventAsync(afterSequence: null, ct);
         records.Should().HaveCount(entries.Count);
-        var sink = new CollectingSink();
+        var sink = new RecordingMetricsSink();
         var handler = Handler(pipeline, sink);
 
         var failures = await RunAsync(handler, events, ct);
@@ -77,10 +79,10 @@ public sealed class IngestMotoTests(MotoFixture moto) : IClassFixture<MotoFixtur
 
         await pipeline.PutAsync([new PutRecordsEntry(root.ToUtf8(), root.TraceId)], ct);
         var (first, firstRecords) = await pipeline.ReadEventAsync(null, ct);
-        (await RunAsync(Handler(pipeline, new CollectingSink()), first, ct)).Should().BeEmpty();
+        (await RunAsync(Handler(pipeline, new RecordingMetricsSink()), first, ct)).Should().BeEmpty();
         await pipeline.PutAsync([new PutRecordsEntry(late.ToUtf8(), late.TraceId), new PutRecordsEntry(unrelated.ToUtf8(), unrelated.TraceId)], ct);
         var (second, _) = await pipeline.ReadEventAsync(firstRecords[^1].SequenceNumber, ct);
-        var sink = new CollectingSink();
+        var sink = new RecordingMetricsSink();
 
         (await RunAsync(Handler(pipeline, sink), second, ct)).Should().BeEmpty();
 
@@ -126,11 +128,4 @@ public sealed class IngestMotoTests(MotoFixture moto) : IClassFixture<MotoFixtur
     }
 
     private static string IdOf(string line) => JsonDocument.Parse(line).RootElement.GetProperty("id").GetString()!;
-
-    private sealed class CollectingSink : IMetricsSink
-    {
-        public List<string> Lines { get; } = [];
-
-        public void WriteLine(ReadOnlySpan<byte> utf8Json) => Lines.Add(System.Text.Encoding.UTF8.GetString(utf8Json));
-    }
 }

@@ -13,8 +13,10 @@ using Pipeline.Functions.Ingest;
 using Pipeline.IntegrationTests.Relay;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Runtime.Resilience;
+using Pipeline.Runtime.Telemetry;
 using Pipeline.Testing;
 using Pipeline.Testing.Faults;
+using Pipeline.Testing.Telemetry;
 
 namespace Pipeline.IntegrationTests.Proof;
 
@@ -108,7 +110,7 @@ internal sealed class ProofPipeline : IAsyncDisposable
             xray ?? ViaProxy.XRay,
             new InMemoryTraceDecisionStore(TimeProvider.System, 100_000),
             TimeProvider.System,
-            new NullMetricsSink());
+            new RecordingMetricsSink());
 
     public EventSourceMappingDriver Mapping(IngestHandler handler, KillSwitch? kill = null, bool bisect = false, int batchSize = 100, int? retryBatchSize = null) =>
         new(Direct.Kinesis, Stream, handler) { Kill = kill, BisectOnFunctionError = bisect, BatchSize = batchSize, RetryBatchSize = retryBatchSize };
@@ -231,13 +233,6 @@ internal sealed class ProofPipeline : IAsyncDisposable
         using var input = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
         using var reader = new StreamReader(input, Encoding.UTF8);
         return reader.ReadToEnd();
-    }
-
-    private sealed class NullMetricsSink : IMetricsSink
-    {
-        public void WriteLine(ReadOnlySpan<byte> utf8Json)
-        {
-        }
     }
 }
 

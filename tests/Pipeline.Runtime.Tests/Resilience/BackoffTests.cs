@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Runtime.Resilience;
 using Pipeline.Runtime.Telemetry;
@@ -134,48 +133,15 @@ public sealed class BackoffTests
     }
 
     /// <summary>Listens to the Pipeline meter and sums each counter by its operation tag.</summary>
+    /// <summary>The shared meter's totals through the product's own collector (its tests are in Telemetry/).</summary>
     private sealed class CounterRecorder : IDisposable
     {
-        private readonly MeterListener _listener = new();
-        private readonly Dictionary<(string, string?), long> _totals = [];
-        private readonly Lock _gate = new();
+        private readonly MetricsCollector _collector = new(MetricTemporality.Cumulative, PipelineMetrics.MeterName);
 
-        public CounterRecorder()
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == PipelineMetrics.MeterName)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-            {
-                string? operation = null;
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == PipelineMetrics.OperationTag)
-                    {
-                        operation = tag.Value as string;
-                    }
-                }
+        public long Total(string counter, string operation) => (long)_collector.Collect()
+            .Where(p => p.Name == counter && p.Tags.Any(t => t.Key == PipelineMetrics.OperationTag && t.Value == operation))
+            .Sum(p => p.Value);
 
-                lock (_gate)
-                {
-                    _totals[(instrument.Name, operation)] = _totals.GetValueOrDefault((instrument.Name, operation)) + value;
-                }
-            });
-            _listener.Start();
-        }
-
-        public long Total(string counter, string operation)
-        {
-            lock (_gate)
-            {
-                return _totals.GetValueOrDefault((counter, operation));
-            }
-        }
-
-        public void Dispose() => _listener.Dispose();
+        public void Dispose() => _collector.Dispose();
     }
 }

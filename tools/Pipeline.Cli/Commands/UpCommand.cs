@@ -186,7 +186,7 @@ internal static class UpCommand
     /// <summary>Samples the counters every second: live view on a terminal, a line on change otherwise, counters.json always.</summary>
     private static async Task RunSummaryAsync(LocalStack stack, CliConsole console, StatePaths paths, CliContext context, CancellationToken stop)
     {
-        var latest = StackSummary.Sample(new Dictionary<string, double>(), stack.Delivery, stack.FunctionMetrics, [], null);
+        var latest = StackSummary.Sample(new Dictionary<string, double>(), stack.Delivery, stack.FunctionMetrics(), [], null);
         var sampler = Task.Run(async () =>
         {
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), context.Time);
@@ -196,7 +196,7 @@ internal static class UpCommand
                 {
                     var relay = await stack.RelayMetricsAsync(stop).ConfigureAwait(false);
                     await stack.RefreshGraphEdgesAsync(stop).ConfigureAwait(false);
-                    latest = StackSummary.Sample(relay, stack.Delivery, stack.FunctionMetrics, stack.GraphEdges, stack.Demo?.TrafficSummary, stack.Graph, stack.Report);
+                    latest = StackSummary.Sample(relay, stack.Delivery, stack.FunctionMetrics(), stack.GraphEdges, stack.Demo?.TrafficSummary, stack.Graph, stack.Report);
                     WriteCounters(paths, latest, context.Time);
                 }
             }

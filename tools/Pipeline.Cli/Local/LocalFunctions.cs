@@ -9,6 +9,7 @@ using Pipeline.Functions.Ingest;
 using Pipeline.Functions.ServiceGraph;
 using Pipeline.Lambda;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Cli.Local;
 
@@ -73,12 +74,6 @@ internal sealed class LocalFunctions
         var aws = init.CreateAwsClients();
 
         var decisions = new DynamoDbTraceDecisionStore(new DynamoDbDecisionTable(aws.DynamoDb, options.DecisionTable!, init.TimeProvider), init.TimeProvider);
-        return new IngestHandler(options, aws.ObjectStore, aws.XRay, decisions, init.TimeProvider, new TotalsSink(metrics));
-    }
-
-    /// <summary>EMF lines into the running totals.</summary>
-    private sealed class TotalsSink(MetricTotals totals) : IMetricsSink
-    {
-        public void WriteLine(ReadOnlySpan<byte> utf8Json) => totals.AddEmfLine(utf8Json);
+        return new IngestHandler(options, aws.ObjectStore, aws.XRay, decisions, init.TimeProvider, metrics);
     }
 }

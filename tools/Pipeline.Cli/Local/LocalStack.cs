@@ -11,6 +11,7 @@ using Pipeline.Core.Graph;
 using Pipeline.Functions.Configuration;
 using Pipeline.Lambda.Logging;
 using Pipeline.Runtime.Configuration;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Cli.Local;
 
@@ -79,17 +80,30 @@ internal sealed class LocalStack : IAsyncDisposable
     private Stream? _functionLog;
     private string? _graphResultSeen;
 
+    /// <summary>The Function dimension of the shared meter's lines: every local function runs in this one process.</summary>
+    private const string LocalFunctionsDimension = "local";
+
+    private readonly MetricTotals _functionMetrics = new();
+    private readonly EmfPublisher _sharedMetrics;
+
     public LocalStack(UpOptions options, CliConsole console, HttpClient http, TimeProvider time)
     {
         _options = options;
         _console = console;
         _http = http;
         _time = time;
+        // The functions run in this process: what the shared meter counts (retries, give-ups) is theirs.
+        _sharedMetrics = new EmfPublisher([new(PipelineMetrics.FunctionDimension, LocalFunctionsDimension)], _functionMetrics, time);
     }
 
     public StackFile? Stack { get; private set; }
 
-    public MetricTotals FunctionMetrics { get; } = new();
+    /// <summary>The functions' EMF totals, with what the shared meter counted since the last call added first.</summary>
+    public MetricTotals FunctionMetrics()
+    {
+        _sharedMetrics.Flush();
+        return _functionMetrics;
+    }
 
     public DeliveryCounters? Delivery => _mapping?.Counters;
 
@@ -152,7 +166,7 @@ internal sealed class LocalStack : IAsyncDisposable
 
         _functionLog = new FileStream(paths.Log("functions"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
         var logger = new JsonLineLogger(_functionLog, _time, LogLevel.Information);
-        var functions = new LocalFunctions(LocalFunctions.Catalog(FunctionMetrics), LocalFunctions.Environment(endpoint, Region), _time, _http, logger);
+        var functions = new LocalFunctions(LocalFunctions.Catalog(_functionMetrics), LocalFunctions.Environment(endpoint, Region), _time, _http, logger);
         if (!functions.Has(FunctionContract.IngestHandler))
         {
             throw new InvalidOperationException($"this build has no '{FunctionContract.IngestHandler}' function: nothing would carry segments from the stream to the archive");
@@ -374,6 +388,7 @@ internal sealed class LocalStack : IAsyncDisposable
         }
 
         _aws?.Dispose();
+        _sharedMetrics.Dispose();
         _background.Dispose();
         if (_functionLog is not null)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Cli.Local;
 
@@ -9,7 +10,7 @@ namespace Pipeline.Cli.Local;
 /// format: CloudWatch "Embedded metric format specification" (metric names under
 /// <c>_aws.CloudWatchMetrics[].Metrics[].Name</c>, values as top-level members).
 /// </summary>
-internal sealed class MetricTotals
+internal sealed class MetricTotals : IMetricsSink
 {
     /// <summary>Distinct metric names kept; more are counted in <see cref="Ignored"/>.</summary>
     public const int MaxMetrics = 256;
@@ -23,6 +24,8 @@ internal sealed class MetricTotals
 
     /// <summary>Lines that were not EMF objects, or metrics beyond <see cref="MaxMetrics"/>.</summary>
     public long Ignored => Interlocked.Read(ref _ignored);
+
+    public void WriteLine(ReadOnlySpan<byte> utf8Json) => AddEmfLine(utf8Json);
 
     public void AddEmfLine(ReadOnlySpan<byte> line)
     {

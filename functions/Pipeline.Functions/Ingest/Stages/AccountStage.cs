@@ -5,6 +5,7 @@ using Pipeline.Core.Sampling;
 using Pipeline.Core.Usage;
 using Pipeline.Functions.Configuration;
 using Pipeline.Lambda;
+using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Functions.Ingest.Stages;
 

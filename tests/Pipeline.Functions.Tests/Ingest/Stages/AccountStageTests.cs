@@ -5,6 +5,7 @@ using Pipeline.Core.Usage;
 using Pipeline.Functions.Ingest;
 using Pipeline.Functions.Ingest.Stages;
 using Pipeline.Testing.Builders;
+using Pipeline.Testing.Telemetry;
 
 namespace Pipeline.Functions.Tests.Ingest.Stages;
 
@@ -68,11 +69,11 @@ public sealed class AccountStageTests
     public void ToKeepReason_SamplingReason_TheUsageRecordsCoarserReason(SamplingReason reason, SamplingReason remembered, KeepReason expected) =>
         AccountStage.ToKeepReason(reason, remembered).Should().Be(expected);
 
-    private static (AccountStage Stage, InMemoryObjectStore Store, ListMetricsSink Sink) Stage()
+    private static (AccountStage Stage, InMemoryObjectStore Store, RecordingMetricsSink Sink) Stage()
     {
         var time = TestInvocation.Clock();
         var store = new InMemoryObjectStore(time);
-        var sink = new ListMetricsSink();
+        var sink = new RecordingMetricsSink();
         return (new AccountStage(store, new IngestOptions { ArchiveBucket = IngestHarness.Bucket, FunctionMemoryMb = 512 }, sink, time), store, sink);
     }
 

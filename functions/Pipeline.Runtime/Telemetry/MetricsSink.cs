@@ -1,7 +1,7 @@
-namespace Pipeline.Functions.Ingest;
+namespace Pipeline.Runtime.Telemetry;
 
 /// <summary>
-/// Where CloudWatch embedded-metric-format (EMF) lines go: stdout in Lambda (CloudWatch Logs
+/// Where CloudWatch embedded-metric-format (EMF) lines go (<see cref="EmfWriter"/> writes them): stdout in Lambda (CloudWatch Logs
 /// extracts the metrics from a log line that is the EMF JSON object itself), a list in tests.
 /// </summary>
 public interface IMetricsSink
