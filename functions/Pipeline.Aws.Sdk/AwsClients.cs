@@ -7,14 +7,15 @@ using Pipeline.Aws.Kinesis;
 using Pipeline.Aws.Ses;
 using Pipeline.Aws.Storage;
 using Pipeline.Aws.XRay;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Aws;
 
 /// <summary>
 /// The composition root of every AWS client the functions and the CLI use: the signed clients
 /// (<see cref="SignedAwsClients"/>) plus the AWSSDK S3 and DynamoDB clients, all on one settings
-/// record, one credentials chain, one clock and one pooled HttpClient (<see cref="AwsHttp"/>).
-/// S3 and DynamoDB are built on first use.
+/// record, one credentials chain, one clock, one pooled HttpClient (<see cref="AwsHttp"/>) and one
+/// backoff policy (<see cref="SdkBackoff"/> for the SDK clients). S3 and DynamoDB are built on first use.
 /// </summary>
 public sealed class AwsClients : IDisposable
 {
@@ -23,12 +24,14 @@ public sealed class AwsClients : IDisposable
     private readonly Lazy<AmazonDynamoDBClient> _dynamoDb;
     private readonly Lazy<IObjectStore> _objectStore;
 
-    private AwsClients(SignedAwsClients signed)
+    private AwsClients(SignedAwsClients signed, Random? random)
     {
         _signed = signed;
         var http = new SharedHttpClientFactory(signed.Http);
-        _s3 = new Lazy<AmazonS3Client>(() => new AmazonS3Client(signed.Credentials, S3Config(signed.Settings, http)));
-        _dynamoDb = new Lazy<AmazonDynamoDBClient>(() => new AmazonDynamoDBClient(signed.Credentials, DynamoDbConfig(signed.Settings, http)));
+        // The same policy (attempts, waits, counters) as the signed clients: see SdkBackoff.
+        var backoff = new Backoff(signed.Settings.Retry, random);
+        _s3 = new Lazy<AmazonS3Client>(() => new BackoffS3Client(signed.Credentials, S3Config(signed.Settings, http), backoff, signed.Time));
+        _dynamoDb = new Lazy<AmazonDynamoDBClient>(() => new BackoffDynamoDbClient(signed.Credentials, DynamoDbConfig(signed.Settings, http), backoff, signed.Time));
         _objectStore = new Lazy<IObjectStore>(() => new S3ObjectStore(S3));
     }
 
@@ -51,10 +54,10 @@ public sealed class AwsClients : IDisposable
 
     /// <inheritdoc cref="SignedAwsClients.Create(AwsSettings, HttpClient?, TimeProvider?)"/>
     public static AwsClients Create(AwsSettings settings, HttpClient? httpClient = null, TimeProvider? timeProvider = null) =>
-        new(SignedAwsClients.Create(settings, httpClient, timeProvider));
+        new(SignedAwsClients.Create(settings, httpClient, timeProvider), random: null);
 
     internal static AwsClients Create(AwsSettings settings, HttpClient? httpClient, TimeProvider? timeProvider, Random? random) =>
-        new(SignedAwsClients.Create(settings, httpClient, timeProvider, random));
+        new(SignedAwsClients.Create(settings, httpClient, timeProvider, random), random);
 
     public void Dispose()
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.Aws.DynamoDb;
 
@@ -13,7 +14,9 @@ public sealed record StoredDecision(string TraceId, bool Keep, string Reason, Da
 /// <c>trace_id</c> (S), TTL attribute <c>expires_at</c> (N, epoch seconds). DynamoDB deletes expired
 /// items lazily (up to days late) and moto never does, so reads drop items whose
 /// <c>expires_at</c> has passed. Reads use BatchGetItem, writes BatchWriteItem; unprocessed keys
-/// and items are retried a bounded number of times, then reported as an exception.
+/// and items are resubmitted on the one backoff policy (<see cref="UnprocessedRetry"/>, counted as
+/// operation <c>dynamodb.BatchGetItem.unprocessed</c> / <c>dynamodb.BatchWriteItem.unprocessed</c>),
+/// then reported as an exception.
 /// </summary>
 public sealed class DynamoDbDecisionTable
 {
@@ -29,18 +32,31 @@ public sealed class DynamoDbDecisionTable
     /// <summary>BatchWriteItem takes at most 25 put/delete requests. Source: DynamoDB API reference, BatchWriteItem.</summary>
     public const int MaxItemsPerBatchWrite = 25;
 
-    /// <summary>Rounds of resubmitting UnprocessedKeys/UnprocessedItems before giving up (each after a short backoff).</summary>
+    /// <summary>Rounds of resubmitting UnprocessedKeys/UnprocessedItems before giving up.</summary>
     public const int MaxUnprocessedRounds = 5;
+
+    /// <summary>
+    /// Waits between resubmissions of what a batch call left unprocessed (DynamoDB throttled part of
+    /// it; the developer guide asks for exponential backoff between them).
+    /// </summary>
+    public static readonly BackoffOptions UnprocessedRetry = new()
+    {
+        MaxAttempts = MaxUnprocessedRounds + 1,
+        BaseDelay = TimeSpan.FromMilliseconds(50),
+        MaxDelay = TimeSpan.FromSeconds(1),
+    };
+
+    private const string BatchGetOperation = "dynamodb.BatchGetItem.unprocessed";
+    private const string BatchWriteOperation = "dynamodb.BatchWriteItem.unprocessed";
 
     /// <summary>Trace ids per call to <see cref="GetLiveAsync"/> or <see cref="PutAsync"/>: a batch of 10,000 records is the ESM maximum.</summary>
     public const int MaxIdsPerCall = 20_000;
 
-    private static readonly TimeSpan UnprocessedBackoff = TimeSpan.FromMilliseconds(50);
-
     private readonly IAmazonDynamoDB _dynamoDb;
     private readonly TimeProvider _timeProvider;
+    private readonly Backoff _unprocessed;
 
-    public DynamoDbDecisionTable(IAmazonDynamoDB dynamoDb, string tableName, TimeProvider timeProvider)
+    public DynamoDbDecisionTable(IAmazonDynamoDB dynamoDb, string tableName, TimeProvider timeProvider, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(dynamoDb);
         ArgumentException.ThrowIfNullOrWhiteSpace(tableName);
@@ -48,6 +64,7 @@ public sealed class DynamoDbDecisionTable
         _dynamoDb = dynamoDb;
         TableName = tableName;
         _timeProvider = timeProvider;
+        _unprocessed = new Backoff(UnprocessedRetry, random);
     }
 
     public string TableName { get; }
@@ -68,16 +85,11 @@ public sealed class DynamoDbDecisionTable
                 .Select(id => new Dictionary<string, AttributeValue> { [TraceIdAttribute] = new AttributeValue { S = id } })
                 .ToList();
             var request = new Dictionary<string, KeysAndAttributes> { [TableName] = new KeysAndAttributes { Keys = keys, ConsistentRead = false } };
-            for (var round = 0; request.Count > 0; round++)
+            for (var attempt = 1; request.Count > 0; attempt++)
             {
-                if (round > MaxUnprocessedRounds)
+                if (attempt > 1 && !await _unprocessed.TryWaitAsync(BatchGetOperation, attempt - 1, _timeProvider, cancellationToken).ConfigureAwait(false))
                 {
                     throw new DecisionTableException($"BatchGetItem on {TableName} left keys unprocessed after {MaxUnprocessedRounds} retries.");
-                }
-
-                if (round > 0)
-                {
-                    await Task.Delay(UnprocessedBackoff * round, _timeProvider, cancellationToken).ConfigureAwait(false);
                 }
 
                 var response = await _dynamoDb.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = request }, cancellationToken).ConfigureAwait(false);
@@ -118,16 +130,11 @@ public sealed class DynamoDbDecisionTable
                 .Select(d => new WriteRequest { PutRequest = new PutRequest { Item = ToItem(d) } })
                 .ToList();
             var request = new Dictionary<string, List<WriteRequest>> { [TableName] = writes };
-            for (var round = 0; request.Count > 0; round++)
+            for (var attempt = 1; request.Count > 0; attempt++)
             {
-                if (round > MaxUnprocessedRounds)
+                if (attempt > 1 && !await _unprocessed.TryWaitAsync(BatchWriteOperation, attempt - 1, _timeProvider, cancellationToken).ConfigureAwait(false))
                 {
                     throw new DecisionTableException($"BatchWriteItem on {TableName} left items unprocessed after {MaxUnprocessedRounds} retries.");
-                }
-
-                if (round > 0)
-                {
-                    await Task.Delay(UnprocessedBackoff * round, _timeProvider, cancellationToken).ConfigureAwait(false);
                 }
 
                 var response = await _dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = request }, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Pipeline.Runtime.Telemetry;
 
 namespace Pipeline.Runtime.Resilience;
@@ -79,6 +78,26 @@ public sealed class Backoff
     }
 
     /// <summary>
+    /// For loops that are not one call (resubmitting what a batch API left unprocessed): after
+    /// <paramref name="failedAttempts"/> failed attempts, waits the next delay and returns true
+    /// (a retry, counted), or returns false at once when the attempts are used up or the wait would
+    /// pass <paramref name="deadline"/> (a give-up, counted).
+    /// </summary>
+    public async Task<bool> TryWaitAsync(string operation, int failedAttempts, TimeProvider time, CancellationToken cancellationToken, DateTimeOffset? deadline = null)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        if (!TryNextDelay(failedAttempts, time.GetUtcNow(), deadline, out var delay))
+        {
+            PipelineMetrics.CountGiveUp(operation);
+            return false;
+        }
+
+        PipelineMetrics.CountRetry(operation);
+        await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
     /// Runs <paramref name="attempt"/> (given its 1-based number) until it succeeds, fails with an
     /// exception <paramref name="isRetryable"/> refuses, the attempts are used up, or the next wait
     /// would pass <paramref name="deadline"/>; then the last exception propagates. Waits run on
@@ -97,22 +116,17 @@ public sealed class Backoff
         ArgumentNullException.ThrowIfNull(time);
         for (var number = 1; ; number++)
         {
-            TimeSpan delay;
             try
             {
                 return await attempt(number, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (isRetryable(ex))
             {
-                if (!TryNextDelay(number, time.GetUtcNow(), deadline, out delay))
+                if (!await TryWaitAsync(operation, number, time, cancellationToken, deadline).ConfigureAwait(false))
                 {
-                    PipelineMetrics.RetryGiveUps.Add(1, new TagList { { PipelineMetrics.OperationTag, operation } });
                     throw;
                 }
             }
-
-            PipelineMetrics.Retries.Add(1, new TagList { { PipelineMetrics.OperationTag, operation } });
-            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
         }
     }
 }

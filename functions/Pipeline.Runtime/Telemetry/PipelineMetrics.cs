@@ -27,4 +27,10 @@ public static class PipelineMetrics
 
     /// <summary>Calls that failed after their last allowed attempt or before a deadline the next wait would pass.</summary>
     public static readonly Counter<long> RetryGiveUps = Meter.CreateCounter<long>("pipeline.retry_give_ups", unit: "{call}", description: "Calls given up after the last attempt or at the deadline");
+
+    /// <summary>Counts one retry of <paramref name="operation"/>.</summary>
+    public static void CountRetry(string operation) => Retries.Add(1, new KeyValuePair<string, object?>(OperationTag, operation));
+
+    /// <summary>Counts one give-up of <paramref name="operation"/>.</summary>
+    public static void CountGiveUp(string operation) => RetryGiveUps.Add(1, new KeyValuePair<string, object?>(OperationTag, operation));
 }

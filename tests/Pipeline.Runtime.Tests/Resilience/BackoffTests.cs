@@ -133,6 +133,23 @@ public sealed class BackoffTests
     }
 
     /// <summary>Listens to the Pipeline meter and sums each counter by its operation tag.</summary>
+    [Fact]
+    public async Task TryWaitAsync_RetryLeftThenUsedUp_WaitsAndCountsARetryThenGivesUpAtOnce()
+    {
+        using var counts = new CounterRecorder();
+        var time = new FakeTimeProvider();
+        var backoff = new Backoff(ThreeAttempts, new Random(5));
+
+        var wait = backoff.TryWaitAsync("test.TryWait", 1, time, TestContext.Current.CancellationToken);
+        wait.IsCompleted.Should().BeFalse("the first retry waits at least BaseDelay/2");
+        time.Advance(ThreeAttempts.BaseDelay);
+        (await wait).Should().BeTrue();
+        (await backoff.TryWaitAsync("test.TryWait", ThreeAttempts.MaxAttempts, time, TestContext.Current.CancellationToken)).Should().BeFalse();
+
+        counts.Total("pipeline.retries", "test.TryWait").Should().Be(1);
+        counts.Total("pipeline.retry_give_ups", "test.TryWait").Should().Be(1);
+    }
+
     /// <summary>The shared meter's totals through the product's own collector (its tests are in Telemetry/).</summary>
     private sealed class CounterRecorder : IDisposable
     {
