@@ -453,7 +453,9 @@ public static class SpanConverter
         {
             foreach (var key in (ReadOnlySpan<string>)[Conventions.HttpResponseStatusCode, Conventions.HttpStatusCode])
             {
-                if (_attributes.Peek(key) is { } value && value.TryGetInteger(out var code))
+                // The X-Ray field (and the archive's column) is an int: a status beyond it stays
+                // an attribute under metadata instead of making the document invalid.
+                if (_attributes.Peek(key) is { } value && value.TryGetInteger(out var code) && code is >= int.MinValue and <= int.MaxValue)
                 {
                     if (!peek)
                     {

@@ -109,6 +109,9 @@ public record struct SegmentNode
     internal FieldMask Duplicate { get; set; }
     internal SegmentRejectReason AnnotationProblem { get; set; }
     internal TextRef AnnotationProblemKey { get; set; }
+
+    /// <summary>The first integer-typed field whose JSON number does not fit its column (<see cref="SegmentRejectReason.InvalidNumber"/>).</summary>
+    internal string? NumberProblemField { get; set; }
 }
 
 /// <summary>Fields the validator cares about, as bits.</summary>

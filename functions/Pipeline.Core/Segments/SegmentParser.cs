@@ -195,10 +195,10 @@ public static class SegmentParser
                     reader.Skip();
                     break;
                 case Key.Http:
-                    node.Http = ReadHttp(ref reader, ref state, node.Http);
+                    node.Http = ReadHttp(ref reader, ref state, ref node, node.Http);
                     break;
                 case Key.Aws:
-                    node.Aws = ReadAws(ref reader);
+                    node.Aws = ReadAws(ref reader, ref node);
                     break;
                 case Key.Sql:
                     node.Sql = ReadSql(ref reader, ref state);
@@ -474,7 +474,7 @@ public static class SegmentParser
         }
     }
 
-    private static HttpInfo ReadHttp(ref Utf8JsonReader reader, ref ParseState state, HttpInfo http)
+    private static HttpInfo ReadHttp(ref Utf8JsonReader reader, ref ParseState state, ref SegmentNode node, HttpInfo http)
     {
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -534,11 +534,13 @@ public static class SegmentParser
                 {
                     reader.Read();
                     http.Status = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var status) ? status : 0;
+                    CheckInteger(ref reader, ref node, int.MinValue, int.MaxValue, "http.response.status");
                 }
                 else if (isResponse && name.SequenceEqual("content_length"u8))
                 {
                     reader.Read();
                     http.ContentLength = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var length) ? length : -1;
+                    CheckInteger(ref reader, ref node, long.MinValue, long.MaxValue, "http.response.content_length");
                 }
                 else
                 {
@@ -551,7 +553,7 @@ public static class SegmentParser
         return http;
     }
 
-    private static AwsInfo ReadAws(ref Utf8JsonReader reader)
+    private static AwsInfo ReadAws(ref Utf8JsonReader reader, ref SegmentNode node)
     {
         var aws = default(AwsInfo);
         reader.Read();
@@ -601,6 +603,10 @@ public static class SegmentParser
             {
                 aws.AccountId = ReadLooseText(ref reader);
             }
+            else if (name.SequenceEqual("elastic_beanstalk"u8))
+            {
+                ReadElasticBeanstalk(ref reader, ref node);
+            }
             else
             {
                 reader.Read();
@@ -609,6 +615,48 @@ public static class SegmentParser
         }
 
         return aws;
+    }
+
+    /// <summary>
+    /// <c>aws.elastic_beanstalk</c>: only <c>deployment_id</c> is read, because the archive's
+    /// tables type it as a bigint.
+    /// </summary>
+    private static void ReadElasticBeanstalk(ref Utf8JsonReader reader, ref SegmentNode node)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isDeploymentId = reader.ValueTextEquals("deployment_id"u8);
+            reader.Read();
+            if (isDeploymentId)
+            {
+                CheckInteger(ref reader, ref node, long.MinValue, long.MaxValue, "aws.elastic_beanstalk.deployment_id");
+            }
+
+            reader.Skip();
+        }
+    }
+
+    /// <summary>
+    /// A JSON number where the archive's tables (Athena's JSON SerDe) and X-Ray expect an integer
+    /// must be one that fits (<c>200</c>, not <c>200.5</c>, <c>1e400</c> or <c>2e10</c> for an int):
+    /// otherwise the row would be archived as valid and fail every query that reads it. Other token
+    /// types are left to the field's own rule. The first such field is the node's number problem.
+    /// </summary>
+    private static void CheckInteger(ref Utf8JsonReader reader, ref SegmentNode node, long min, long max, string field)
+    {
+        if (reader.TokenType == JsonTokenType.Number
+            && !(reader.TryGetInt64(out var value) && value >= min && value <= max)
+            && node.NumberProblemField is null)
+        {
+            node.NumberProblemField = field;
+        }
     }
 
     private static SqlInfo ReadSql(ref Utf8JsonReader reader, ref ParseState state)
@@ -683,7 +731,9 @@ public static class SegmentParser
                 ? AnnotationRules.IsValidKey(Encoding.UTF8.GetBytes(reader.GetString() ?? string.Empty))
                 : AnnotationRules.IsValidKey(reader.ValueSpan);
             reader.Read();
-            var valueOk = reader.TokenType is JsonTokenType.String or JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False;
+            // A number must be a finite double: X-Ray refuses 1e400, and the archive would hold it as valid.
+            var valueOk = reader.TokenType is JsonTokenType.String or JsonTokenType.True or JsonTokenType.False
+                || (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var number) && double.IsFinite(number));
             reader.Skip();
             if (node.AnnotationProblem == SegmentRejectReason.None && (!keyOk || !valueOk))
             {

@@ -47,6 +47,9 @@ public enum SegmentRejectReason
     InvalidSubsegments = 44,
     InvalidFlag = 45,
     InvalidNamespace = 46,
+
+    /// <summary>A number that X-Ray or the archive's table types cannot hold (non-finite, fractional or out of range where an integer is typed).</summary>
+    InvalidNumber = 47,
 }
 
 /// <summary>Stable snake_case names for <see cref="SegmentRejectReason"/> (quarantine lines, metric dimensions).</summary>
@@ -85,6 +88,7 @@ public static class SegmentRejectReasonNames
         SegmentRejectReason.InvalidSubsegments => "invalid_subsegments",
         SegmentRejectReason.InvalidFlag => "invalid_flag",
         SegmentRejectReason.InvalidNamespace => "invalid_namespace",
+        SegmentRejectReason.InvalidNumber => "invalid_number",
         _ => "unknown",
     };
 }

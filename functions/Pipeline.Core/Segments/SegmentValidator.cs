@@ -294,6 +294,12 @@ public static class SegmentValidator
             return node.AnnotationProblem;
         }
 
+        if (node.NumberProblemField is { } numberField)
+        {
+            field = numberField;
+            return SegmentRejectReason.InvalidNumber;
+        }
+
         field = "metadata";
         if (Wrong(node, FieldMask.Metadata))
         {

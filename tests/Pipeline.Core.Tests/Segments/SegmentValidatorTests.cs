@@ -53,8 +53,30 @@ public sealed class SegmentValidatorTests
         ("subsegments of numbers", j => j["subsegments"] = new JsonArray(1), SegmentRejectReason.InvalidSubsegments, "$.subsegments"),
         ("nested subsegment without name", j => j["subsegments"] = new JsonArray(Child(c => c.Remove("name"))), SegmentRejectReason.MissingName, "$.subsegments[0].name"),
         ("nested subsegment bad id", j => j["subsegments"] = new JsonArray(Child(_ => { }), Child(c => c["id"] = "x")), SegmentRejectReason.InvalidId, "$.subsegments[1].id"),
+        ("annotation overflowing number", j => j["annotations"] = new JsonObject { ["k"] = JsonNode.Parse("1e400") }, SegmentRejectReason.InvalidAnnotationValue, "$.annotations.k"),
+        ("annotation overflowing negative number", j => j["annotations"] = new JsonObject { ["k"] = JsonNode.Parse("-1.5e309") }, SegmentRejectReason.InvalidAnnotationValue, "$.annotations.k"),
+        ("overflowing start_time", j => j["start_time"] = JsonNode.Parse("1e400"), SegmentRejectReason.InvalidStartTime, "$.start_time"),
+        ("overflowing end_time", j => j["end_time"] = JsonNode.Parse("9e99999"), SegmentRejectReason.InvalidEndTime, "$.end_time"),
+        ("fractional http status", j => j["http"] = Response(JsonNode.Parse("200.5")), SegmentRejectReason.InvalidNumber, "$.http.response.status"),
+        ("http status beyond int", j => j["http"] = Response(JsonNode.Parse("3000000000")), SegmentRejectReason.InvalidNumber, "$.http.response.status"),
+        ("overflowing http status", j => j["http"] = Response(JsonNode.Parse("1e400")), SegmentRejectReason.InvalidNumber, "$.http.response.status"),
+        ("overflowing content_length", j => j["http"] = Response(200, JsonNode.Parse("1e400")), SegmentRejectReason.InvalidNumber, "$.http.response.content_length"),
+        ("fractional content_length", j => j["http"] = Response(200, JsonNode.Parse("10.25")), SegmentRejectReason.InvalidNumber, "$.http.response.content_length"),
+        ("fractional deployment_id", j => j["aws"] = new JsonObject { ["elastic_beanstalk"] = new JsonObject { ["deployment_id"] = JsonNode.Parse("1.5") } }, SegmentRejectReason.InvalidNumber, "$.aws.elastic_beanstalk.deployment_id"),
+        ("nested overflowing http status", j => j["subsegments"] = new JsonArray(Child(c => c["http"] = Response(JsonNode.Parse("-1e999")))), SegmentRejectReason.InvalidNumber, "$.subsegments[0].http.response.status"),
         ("nested bad annotation", j => j["subsegments"] = new JsonArray(Child(c => c["annotations"] = new JsonObject { ["a.b"] = 1 })), SegmentRejectReason.InvalidAnnotationKey, "$.subsegments[0].annotations['a.b']"),
     ];
+
+    private static JsonObject Response(JsonNode? status, JsonNode? contentLength = null)
+    {
+        var response = new JsonObject { ["status"] = status };
+        if (contentLength is not null)
+        {
+            response["content_length"] = contentLength;
+        }
+
+        return new JsonObject { ["response"] = response };
+    }
 
     public static TheoryData<string> MutationNames() => [.. Mutations.Select(m => m.Name)];
 
@@ -93,6 +115,61 @@ public sealed class SegmentValidatorTests
                 var result = SegmentValidator.ParseAndValidate(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), Now);
                 return (result.Rejection.Reason == reason).Label($"{name}: got {result.Rejection}");
             });
+
+    /// <summary>
+    /// Any number that overflows a double (X-Ray and Athena's JSON SerDe refuse it), written
+    /// anywhere the validator reads a number or the archive's tables type one, is rejected with
+    /// a reason; integers that fit are accepted in the integer-typed fields.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public Property Validate_OverflowingNumberInAnyNumericField_IsRejectedWithAReason() =>
+        Prop.ForAll(
+            SegmentGenerators.ValidSegment().ToArbitrary(),
+            OverflowingLiteral.ToArbitrary(),
+            Gen.Choose(0, NumericSlots.Length - 1).ToArbitrary(),
+            (builder, literal, slot) =>
+            {
+                var (name, place, reason) = NumericSlots[slot];
+                var json = builder.ToJsonObject();
+                place(json, JsonNode.Parse(literal));
+                var result = SegmentValidator.ParseAndValidate(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), Now);
+                return (result.Rejection.Reason == reason).Label($"{name} = {literal}: got {result.Rejection}");
+            });
+
+    /// <summary>Number literals beyond ±1.8e308, with and without a sign and a fraction.</summary>
+    private static readonly Gen<string> OverflowingLiteral =
+        from sign in Gen.Elements("", "-")
+        from mantissa in Gen.Choose(1, 9)
+        from fraction in Gen.Elements("", ".5", ".25")
+        from exponent in Gen.Choose(309, 5000)
+        select $"{sign}{mantissa}{fraction}e{exponent}";
+
+    [Property(MaxTest = 200)]
+    public Property Validate_IntegerThatFitsInTheIntegerFields_IsAccepted() =>
+        Prop.ForAll(
+            SegmentGenerators.ValidSegment().ToArbitrary(),
+            Gen.Choose(100, 599).ToArbitrary(),
+            Gen.Choose(0, int.MaxValue).ToArbitrary(),
+            (builder, status, length) =>
+            {
+                var json = builder.ToJsonObject();
+                json["http"] = Response(status, (long)length * 4);
+                json["aws"] = new JsonObject { ["elastic_beanstalk"] = new JsonObject { ["deployment_id"] = (long)length * 3 } };
+                var result = SegmentValidator.ParseAndValidate(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), Now);
+                return result.IsOk.Label(result.Rejection.ToString());
+            });
+
+    private static readonly (string Name, Action<JsonObject, JsonNode?> Place, SegmentRejectReason Reason)[] NumericSlots =
+    [
+        ("start_time", (j, n) => j["start_time"] = n, SegmentRejectReason.InvalidStartTime),
+        ("end_time", (j, n) => j["end_time"] = n, SegmentRejectReason.InvalidEndTime),
+        ("annotation", (j, n) => j["annotations"] = new JsonObject { ["n"] = n }, SegmentRejectReason.InvalidAnnotationValue),
+        ("http.response.status", (j, n) => j["http"] = Response(n), SegmentRejectReason.InvalidNumber),
+        ("http.response.content_length", (j, n) => j["http"] = Response(200, n), SegmentRejectReason.InvalidNumber),
+        ("aws.elastic_beanstalk.deployment_id", (j, n) => j["aws"] = new JsonObject { ["elastic_beanstalk"] = new JsonObject { ["deployment_id"] = n } }, SegmentRejectReason.InvalidNumber),
+        ("subsegment annotation", (j, n) => j["subsegments"] = new JsonArray(Child(c => c["annotations"] = new JsonObject { ["n"] = n })), SegmentRejectReason.InvalidAnnotationValue),
+        ("subsegment start_time", (j, n) => j["subsegments"] = new JsonArray(Child(c => c["start_time"] = n)), SegmentRejectReason.InvalidStartTime),
+    ];
 
     [Fact]
     public void Validate_EndTimeAndInProgressFalse_IsAccepted()
