@@ -1,22 +1,32 @@
-// Relay throughput harness. Runs child processes of itself so that the process measured (RSS,
-// CPU) is only the receiver:
-//   raw   : a bare UDP receive loop that counts datagrams (the baseline)
-//   relay : RelayHost (the product's receive → buffer → batch → send path) into a counting
-//           in-memory IKinesisClient
-// and blasts bounded UDP traffic at them on loopback from this process.
+// Relay throughput harness. Runs the measured receivers as child processes so that the process
+// measured (RSS, CPU from /proc) is only the receiver:
+//   raw        : a bare UDP receive loop that counts datagrams (the baseline of every ratio)
+//   AOT / JIT  : the published relay executables (--aot, --jit), each forwarding with the real
+//                SigV4-signed Kinesis client to a loopback Kinesis-compatible HTTP sink served by
+//                this harness (KinesisSink.cs: PutRecords answered per record, optional latency,
+//                partial failures and whole-call throttling)
+//   in-process : RelayHost into a counting in-memory IKinesisClient (when no binary is given, or
+//                with --inproc): receive, buffer, batch and encode, without the HTTP client
+// and sends bounded UDP traffic at them on loopback from this process.
 //
 //   dotnet run -c Release --project bench/relay-harness -- [options]
-//     --blast-seconds N     length of each blast (default 5)
-//     --blast-max N         cap on datagrams per blast (default 3,000,000)
-//     --paced-rate N        rate of the no-loss run, segments/s (default 50,000)
-//     --paced-seconds N     length of the no-loss run (default 3)
-//     --steady-rate N       rate of the steady run (default 4,000)
-//     --steady-seconds N    length of the steady run (default 60; 0 skips it)
-//     --segment-bytes N     size of each segment document (default 700)
-//     --aggregate           run the relay with KPL aggregation
-//     --relay-binary PATH   measure this relay executable (e.g. the Native AOT publish) instead of
-//                           the in-process RelayHost: it sends to a counting fake Kinesis endpoint
-//                           served by this harness, so the real signed client is on the path too
+//     --aot PATH             the Native AOT relay (dotnet publish -r linux-x64 -p:PublishAot=true);
+//                            --relay-binary PATH is the same option under its old name
+//     --jit PATH             the JIT relay (bin/Release/net10.0/xray-relay or xray-relay.dll)
+//     --inproc               also measure the in-process RelayHost
+//     --repeat N             blast rounds (raw, then each relay), 1-10 (default 1)
+//     --blast-seconds N      length of each blast (default 5)
+//     --blast-max N          cap on datagrams per blast (default 3,000,000)
+//     --paced-rate N         rate of the no-loss run, segments/s (default 50,000)
+//     --paced-seconds N      length of the no-loss run (default 3)
+//     --steady-rate N        rate of the steady run (default 4,000)
+//     --steady-seconds N     length of the steady run (default 60; 0 skips it)
+//     --segment-bytes N      size of each segment document (default 700)
+//     --aggregate            run the relay with KPL aggregation
+//     --relay-args "A B"     extra relay flags (e.g. "--max-in-flight 4")
+//     --sink-latency-ms N    the sink waits N ms before each PutRecords answer
+//     --sink-fail-every N    every Nth record answers ProvisionedThroughputExceededException
+//     --sink-throttle-every N every Nth PutRecords call is throttled whole (HTTP 400)
 //
 // Every load loop is bounded by count and time; everything stays on 127.0.0.1.
 using System.Diagnostics;
@@ -47,51 +57,124 @@ internal static class Harness
         var steadyRate = Option(args, "--steady-rate", 4_000);
         var steadySeconds = Option(args, "--steady-seconds", 60);
         var segmentBytes = Option(args, "--segment-bytes", 700);
+        var repeat = Math.Clamp(Option(args, "--repeat", 1), 1, 10);
         var aggregate = args.Contains("--aggregate");
-        var binaryIndex = Array.IndexOf(args, "--relay-binary");
-        ChildProcess.RelayBinary = binaryIndex >= 0 ? Path.GetFullPath(args[binaryIndex + 1]) : null;
+        ChildProcess.Faults = new SinkFaults
+        {
+            Latency = TimeSpan.FromMilliseconds(Option(args, "--sink-latency-ms", 0)),
+            FailEvery = Option(args, "--sink-fail-every", 0),
+            ThrottleCallEvery = Option(args, "--sink-throttle-every", 0),
+        };
+        ChildProcess.ExtraRelayArgs = StringOption(args, "--relay-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+        // The relays measured: published binaries against the loopback sink (real signed client),
+        // else the in-process RelayHost into an in-memory Kinesis.
+        var relays = new List<RelayUnderTest>();
+        if ((StringOption(args, "--aot") ?? StringOption(args, "--relay-binary")) is { } aot)
+        {
+            relays.Add(new RelayUnderTest("AOT", Path.GetFullPath(aot)));
+        }
+
+        if (StringOption(args, "--jit") is { } jit)
+        {
+            relays.Add(new RelayUnderTest("JIT", Path.GetFullPath(jit)));
+        }
+
+        if (relays.Count == 0 || args.Contains("--inproc"))
+        {
+            relays.Add(new RelayUnderTest("in-process", null));
+        }
+
         var datagrams = Datagrams.Build(segmentBytes, count: 4096);
-
-        Console.WriteLine($"relay harness: {Environment.ProcessorCount} cores, segment {datagrams[0].Length} bytes, aggregate={aggregate}, relay={ChildProcess.RelayBinary ?? "in-process RelayHost (JIT)"}");
-
-        await using (var raw = await ChildProcess.StartAsync("raw", aggregate))
+        Console.WriteLine($"relay harness: {Environment.ProcessorCount} cores, segment {datagrams[0].Length} bytes, aggregate={aggregate}, repeat={repeat}, relay args [{string.Join(' ', ChildProcess.ExtraRelayArgs)}], sink {ChildProcess.Faults}");
+        foreach (var relay in relays)
         {
-            var result = await Blast(raw, datagrams, blastSeconds, blastMax);
-            Report("raw receive loop (blast)", result, raw);
-            await using var relay = await ChildProcess.StartAsync("relay", aggregate);
-            var relayed = await Blast(relay, datagrams, blastSeconds, blastMax);
-            Report("relay (blast)", relayed, relay);
-            Console.WriteLine($"  relay / raw throughput: {relayed.Rate / result.Rate:0.00}x");
+            Console.WriteLine($"  relay {relay.Name}: {relay.Binary ?? "in-process RelayHost (JIT) into an in-memory Kinesis"}");
         }
 
-        await using (var relay = await ChildProcess.StartAsync("relay", aggregate))
+        // Blast rounds: the raw loop, then each relay, `repeat` times, so every ratio is against a
+        // baseline taken minutes (not hours) before it on the same shared machine.
+        var ratios = relays.ToDictionary(r => r.Name, _ => new List<double>());
+        var perCore = relays.ToDictionary(r => r.Name, _ => new List<double>());
+        for (var round = 1; round <= repeat; round++)
         {
-            var paced = await Paced(relay, datagrams, pacedRate, pacedSeconds);
-            Report($"relay (paced {pacedRate}/s for {pacedSeconds}s)", paced, relay);
+            RunResult rawResult;
+            await using (var raw = await ChildProcess.StartAsync("raw", null, aggregate))
+            {
+                rawResult = await Blast(raw, datagrams, blastSeconds, blastMax);
+                Report($"raw receive loop (blast, round {round})", rawResult, raw);
+            }
+
+            foreach (var relay in relays)
+            {
+                await using var child = await ChildProcess.StartAsync("relay", relay.Binary, aggregate);
+                var relayed = await Blast(child, datagrams, blastSeconds, blastMax);
+                Report($"relay {relay.Name} (blast, round {round})", relayed, child);
+                var ratio = relayed.Rate / rawResult.Rate;
+                ratios[relay.Name].Add(ratio);
+                if (relayed.Cpu > 0)
+                {
+                    perCore[relay.Name].Add(relayed.Forwarded / relayed.Cpu);
+                }
+
+                Console.WriteLine($"  relay {relay.Name} / raw throughput: {ratio:0.00}x; {relayed.Forwarded / Math.Max(0.001, relayed.Cpu):N0} segments per CPU-second (CPU {relayed.Cpu:0.00} s){child.SinkSummary()}");
+            }
         }
 
+        foreach (var relay in relays)
+        {
+            await using var child = await ChildProcess.StartAsync("relay", relay.Binary, aggregate);
+            var paced = await Paced(child, datagrams, pacedRate, pacedSeconds);
+            Report($"relay {relay.Name} (paced {pacedRate}/s for {pacedSeconds}s)", paced, child);
+            Console.WriteLine($"  {child.SinkSummary().TrimStart(';', ' ')}");
+        }
+
+        var steadyCpu = new Dictionary<string, double>();
         if (steadySeconds > 0)
         {
-            foreach (var mode in new[] { "raw", "relay" })
+            foreach (var relay in relays.Prepend(new RelayUnderTest("raw", null)))
             {
-                await using var child = await ChildProcess.StartAsync(mode, aggregate);
+                await using var child = await ChildProcess.StartAsync(relay.Name == "raw" ? "raw" : "relay", relay.Binary, aggregate);
                 // Warm up (JIT, pools) before the measured window.
                 await Paced(child, datagrams, steadyRate, 2);
                 var cpuBefore = child.CpuTime();
                 var steady = await Paced(child, datagrams, steadyRate, steadySeconds);
                 var cpu = child.CpuTime() - cpuBefore;
-                Report($"{mode} (steady {steadyRate}/s for {steadySeconds}s)", steady, child);
-                Console.WriteLine($"  CPU {cpu.TotalSeconds:0.000} s = {cpu.TotalSeconds / steadySeconds * 100:0.0}% of a core, {cpu.TotalMicroseconds / Math.Max(1, steady.Sent):0.00} µs/segment");
+                var title = relay.Name == "raw" ? "raw" : $"relay {relay.Name}";
+                Report($"{title} (steady {steadyRate}/s for {steadySeconds}s)", steady, child);
+                var micros = cpu.TotalMicroseconds / Math.Max(1, steady.Sent);
+                steadyCpu[relay.Name] = micros;
+                Console.WriteLine($"  CPU {cpu.TotalSeconds:0.000} s = {cpu.TotalSeconds / steadySeconds * 100:0.0}% of a core, {micros:0.00} µs/segment");
             }
         }
 
+        Console.WriteLine("summary:");
+        foreach (var relay in relays)
+        {
+            var r = ratios[relay.Name];
+            var c = perCore[relay.Name];
+            Console.WriteLine($"  {relay.Name}: blast relay/raw median {Median(r):0.00}x (min {r.Min():0.00}, max {r.Max():0.00}, n={r.Count}); segments per CPU-second median {(c.Count > 0 ? Median(c) : 0):N0} (min {(c.Count > 0 ? c.Min() : 0):N0}, max {(c.Count > 0 ? c.Max() : 0):N0}){(steadyCpu.TryGetValue(relay.Name, out var us) ? $"; steady {us:0.00} µs/segment" : "")}");
+        }
+
         return 0;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static int Option(string[] args, string name, int fallback)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static string? StringOption(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
     private static void Report(string name, RunResult result, ChildProcess child)
@@ -107,6 +190,7 @@ internal static class Harness
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Connect(child.Endpoint);
+        var cpuBefore = child.CpuTime();
         var watch = Stopwatch.StartNew();
         var limit = TimeSpan.FromSeconds(seconds);
         var sent = 0;
@@ -118,9 +202,10 @@ internal static class Harness
 
         var elapsed = watch.Elapsed;
         var stats = await child.SettledStatsAsync();
+        var cpu = (child.CpuTime() - cpuBefore).TotalSeconds;
         // The receiver's rate: what it took in over the sending window (it drains its socket
         // buffer, at most a few thousand datagrams, just after).
-        return new RunResult(sent, stats.Received, stats.Forwarded, stats.Dropped, elapsed.TotalSeconds, stats.Forwarded > 0 ? stats.Forwarded / elapsed.TotalSeconds : stats.Received / elapsed.TotalSeconds);
+        return new RunResult(sent, stats.Received, stats.Forwarded, stats.Dropped, elapsed.TotalSeconds, stats.Forwarded > 0 ? stats.Forwarded / elapsed.TotalSeconds : stats.Received / elapsed.TotalSeconds, cpu);
     }
 
     /// <summary>A fixed rate in 1 ms ticks, bounded by time.</summary>
@@ -148,11 +233,13 @@ internal static class Harness
         var after = await child.SettledStatsAsync();
         var forwarded = after.Forwarded - before.Forwarded;
         var counted = forwarded > 0 ? forwarded : after.Received - before.Received;
-        return new RunResult(sent, after.Received - before.Received, forwarded, after.Dropped - before.Dropped, elapsed.TotalSeconds, counted / elapsed.TotalSeconds);
+        return new RunResult(sent, after.Received - before.Received, forwarded, after.Dropped - before.Dropped, elapsed.TotalSeconds, counted / elapsed.TotalSeconds, 0);
     }
 }
 
-internal sealed record RunResult(long Sent, long Received, long Forwarded, long Dropped, double Seconds, double Rate);
+internal sealed record RelayUnderTest(string Name, string? Binary);
+
+internal sealed record RunResult(long Sent, long Received, long Forwarded, long Dropped, double Seconds, double Rate, double Cpu);
 
 internal sealed record ChildStats(long Received, long Forwarded, long Dropped);
 
@@ -183,9 +270,9 @@ internal sealed class ChildProcess : IAsyncDisposable
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false });
     private readonly Process _process;
     private readonly Uri? _metrics;
-    private readonly FakeKinesisEndpoint? _sink;
+    private readonly KinesisSink? _sink;
 
-    private ChildProcess(Process process, IPEndPoint endpoint, Uri? metrics, FakeKinesisEndpoint? sink)
+    private ChildProcess(Process process, IPEndPoint endpoint, Uri? metrics, KinesisSink? sink)
     {
         _process = process;
         Endpoint = endpoint;
@@ -193,15 +280,17 @@ internal sealed class ChildProcess : IAsyncDisposable
         _sink = sink;
     }
 
-    public static string? RelayBinary { get; set; }
+    public static SinkFaults Faults { get; set; } = new();
+
+    public static string[] ExtraRelayArgs { get; set; } = [];
 
     public IPEndPoint Endpoint { get; }
 
-    public static async Task<ChildProcess> StartAsync(string mode, bool aggregate)
+    public static async Task<ChildProcess> StartAsync(string mode, string? binary, bool aggregate)
     {
-        if (mode == "relay" && RelayBinary is not null)
+        if (mode == "relay" && binary is not null)
         {
-            return await StartBinaryAsync(RelayBinary, aggregate);
+            return await StartBinaryAsync(binary, aggregate);
         }
 
         var self = Environment.ProcessPath!;
@@ -227,10 +316,15 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     private static async Task<ChildProcess> StartBinaryAsync(string binary, bool aggregate)
     {
-        var sink = new FakeKinesisEndpoint();
+        var sink = new KinesisSink(Faults);
         var udpPort = FreeUdpPort();
         var metricsPort = FreeTcpPort();
-        var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(binary.EndsWith(".dll", StringComparison.Ordinal) ? "dotnet" : binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (binary.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            start.ArgumentList.Add(binary);
+        }
+
         foreach (var arg in new[] { "-b", $"127.0.0.1:{udpPort}", "-t", "127.0.0.1:0", "--metrics", $"127.0.0.1:{metricsPort}", "-n", "us-east-1", "-e", sink.Endpoint.ToString(), "--stream", "bench", "-l", "warn" })
         {
             start.ArgumentList.Add(arg);
@@ -239,6 +333,11 @@ internal sealed class ChildProcess : IAsyncDisposable
         if (aggregate)
         {
             start.ArgumentList.Add("--aggregate");
+        }
+
+        foreach (var arg in ExtraRelayArgs)
+        {
+            start.ArgumentList.Add(arg);
         }
 
         start.Environment["AWS_ACCESS_KEY_ID"] = "bench";
@@ -263,6 +362,10 @@ internal sealed class ChildProcess : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>What the loopback sink saw (empty for the in-process relay).</summary>
+    public string SinkSummary() => _sink is null ? "" :
+        $"; sink: {_sink.Calls:N0} PutRecords, {_sink.Records:N0} records written, {_sink.FailedRecords:N0} failed on purpose, {_sink.ThrottledCalls:N0} calls throttled, at most {_sink.MaxConcurrentCalls} at once, {_sink.Unsigned} unsigned";
 
     public async Task<ChildStats> StatsAsync()
     {
@@ -372,62 +475,6 @@ internal sealed class ChildProcess : IAsyncDisposable
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-}
-
-/// <summary>A Kinesis JSON 1.1 endpoint that accepts every PutRecords record and only counts them.</summary>
-internal sealed class FakeKinesisEndpoint : IAsyncDisposable
-{
-    private readonly Relay.Http.HttpServer _server;
-    private long _records;
-
-    public FakeKinesisEndpoint()
-    {
-        _server = new Relay.Http.HttpServer("fake-kinesis", new IPEndPoint(IPAddress.Loopback, 0), HandleAsync, new Relay.Http.HttpListenerLimits { MaxBodyBytes = 16 * 1024 * 1024 }, new Relay.Http.HttpServerMetrics("fake-kinesis"), JsonLog.Null, TimeProvider.System);
-        _server.Start();
-    }
-
-    public Uri Endpoint => new($"http://{_server.LocalEndpoint}/");
-
-    public long Records => Interlocked.Read(ref _records);
-
-    public async ValueTask DisposeAsync()
-    {
-        await _server.DisposeAsync();
-    }
-
-    private Task<Relay.Http.HttpResponse> HandleAsync(Relay.Http.HttpRequest request, CancellationToken cancellationToken)
-    {
-        request.Headers.TryGetValue("x-amz-target", out var target);
-        var body = target switch
-        {
-            "Kinesis_20131202.PutRecords" => PutRecords(request.Body.Span),
-            "Kinesis_20131202.ListShards" => """{"Shards":[{"ShardId":"shardId-000000000000","HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"340282366920938463463374607431768211455"},"SequenceNumberRange":{"StartingSequenceNumber":"1"}}]}""",
-            _ => "{}",
-        };
-        return Task.FromResult(new Relay.Http.HttpResponse(200, "application/x-amz-json-1.1", Encoding.UTF8.GetBytes(body)));
-    }
-
-    private string PutRecords(ReadOnlySpan<byte> body)
-    {
-        var reader = new System.Text.Json.Utf8JsonReader(body);
-        var count = 0;
-        while (reader.Read())
-        {
-            if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.ValueTextEquals("PartitionKey"u8))
-            {
-                count++;
-            }
-        }
-
-        Interlocked.Add(ref _records, count);
-        var text = new StringBuilder("{\"FailedRecordCount\":0,\"Records\":[");
-        for (var i = 0; i < count; i++)
-        {
-            text.Append(i == 0 ? "" : ",").Append("{\"SequenceNumber\":\"1\",\"ShardId\":\"shardId-000000000000\"}");
-        }
-
-        return text.Append("]}").ToString();
     }
 }
 

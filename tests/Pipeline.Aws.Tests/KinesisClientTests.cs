@@ -35,6 +35,38 @@ public sealed class KinesisClientTests
     }
 
     [Fact]
+    public void PutRecordsBody_WrittenIntoThePooledBuffer_IsByteForByteWhatTheSerializerWrites()
+    {
+        // Large enough to grow the pooled buffer past its estimate, with characters that need escaping.
+        var random = new Random(7);
+        var records = Enumerable.Range(0, 500)
+            .Select(i => new PutRecordsEntry(Enumerable.Range(0, 2000 + i).Select(_ => (byte)random.Next(256)).ToArray(), $"1-5f84c7a4-{i:x24}<\"é>", i % 3 == 0 ? (i * 7919).ToString(System.Globalization.CultureInfo.InvariantCulture) : null))
+            .ToList();
+        var wire = new PutRecordsRequestWire("traces\"s", records.Select(r => new PutRecordsRequestEntryWire(r.Data, r.PartitionKey, r.ExplicitHashKey)).ToList());
+        var expected = JsonSerializer.SerializeToUtf8Bytes(wire, KinesisJsonContext.Default.PutRecordsRequestWire);
+
+        using var body = new Pipeline.Aws.Http.PooledBody(16);
+        KinesisClient.WritePutRecords(body, "traces\"s", records);
+
+        body.WrittenMemory.ToArray().Should().Equal(expected);
+    }
+
+    [Fact]
+    public async Task PutRecords_RetriedAfterA500_SendsTheSameSignedBodyBothTimes()
+    {
+        var handler = FakeAwsHandler.Sequence(
+            () => FakeAwsHandler.Response(HttpStatusCode.InternalServerError, """{"__type":"InternalFailure"}"""),
+            () => FakeAwsHandler.Response(HttpStatusCode.OK, """{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"shardId-000000000000"}]}"""));
+        using var aws = TestAws.Clients(handler, _time);
+
+        await _time.RunAsync(aws.Kinesis.PutRecordsAsync("traces", [new("segment"u8.ToArray(), "trace-1")], _ct));
+
+        handler.Requests.Should().HaveCount(2);
+        handler.Requests[1].Body.Should().Equal(handler.Requests[0].Body);
+        handler.Requests[1].Header("X-Amz-Content-SHA256").Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(handler.Requests[0].Body)));
+    }
+
+    [Fact]
     public async Task PutRecords_PartialFailure_IsPerRecordNotAnException()
     {
         var handler = FakeAwsHandler.Always(HttpStatusCode.OK, """

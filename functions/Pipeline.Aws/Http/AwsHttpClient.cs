@@ -62,7 +62,7 @@ internal sealed class AwsHttpClient
         var endpoint = _settings.ResolveEndpoint(request.Service);
         var root = new Uri(endpoint.GetLeftPart(UriPartial.Authority) + "/");
         var path = endpoint.AbsolutePath.TrimEnd('/') + request.Path;
-        var body = request.Body.ToArray();
+        var body = request.Body;
 
         var headers = new List<KeyValuePair<string, string>>(2) { new("Content-Type", request.ContentType) };
         if (request.Target is not null)
@@ -74,7 +74,8 @@ internal sealed class AwsHttpClient
         var signed = _signer.Sign(root, path, request.Method.Method, headers, body, info.SigningName, _settings.Region, credentials, _time.GetUtcNow());
 
         using var message = new HttpRequestMessage(request.Method, new Uri(root, path));
-        var content = new ByteArrayContent(body);
+        // The caller's (possibly pooled) bytes go on the wire as they are: no copy per attempt.
+        var content = new ReadOnlyMemoryContent(body);
         message.Content = content;
         foreach (var (name, value) in signed)
         {

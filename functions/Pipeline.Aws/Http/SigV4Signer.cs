@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Amazon.Runtime;
 using Amazon.Runtime.Internal;
 using Amazon.Runtime.Internal.Auth;
@@ -20,13 +21,15 @@ internal sealed class SigV4Signer
     /// <summary>
     /// The headers of the signed request, including Host, X-Amz-Date, X-Amz-Content-SHA256,
     /// the given <paramref name="headers"/>, the session token when there is one, and Authorization.
+    /// The body is hashed where it lies: the SDK's signer reads it through a read-only stream over the
+    /// caller's (pooled) array instead of being handed a copy as <c>Content</c>.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Sign(
         Uri endpoint,
         string path,
         string method,
         IReadOnlyList<KeyValuePair<string, string>> headers,
-        byte[] body,
+        ReadOnlyMemory<byte> body,
         string signingName,
         string region,
         ImmutableCredentials credentials,
@@ -38,7 +41,6 @@ internal sealed class SigV4Signer
             HttpMethod = method,
             Endpoint = endpoint,
             ResourcePath = path,
-            Content = body,
             AuthenticationRegion = region,
             OverrideSigningServiceName = signingName,
         };
@@ -46,6 +48,9 @@ internal sealed class SigV4Signer
         {
             request.Headers[name] = value;
         }
+
+        using var content = AsStream(body);
+        request.ContentStream = content;
 
         if (credentials.UseToken)
         {
@@ -59,6 +64,11 @@ internal sealed class SigV4Signer
         signed.Add(new(AuthorizationHeader, result.ForAuthorizationHeader));
         return signed;
     }
+
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> body) =>
+        MemoryMarshal.TryGetArray(body, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(body.ToArray(), writable: false);
 
     // DefaultRequest wants the SDK request object it was made from; ours has none.
     private sealed class SignedCall : AmazonWebServiceRequest

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Pipeline.Aws.Configuration;
@@ -90,19 +91,16 @@ internal sealed class KinesisClient : IKinesisClient
             throw new ArgumentOutOfRangeException(nameof(records), records.Count, $"PutRecords takes 1 to {MaxRecordsPerPut} records.");
         }
 
-        var wire = new PutRecordsRequestEntryWire[records.Count];
-        for (var i = 0; i < wire.Length; i++)
+        // Serialized once, straight into a pooled buffer (base64 written by the JSON writer from
+        // the records' own memory); the same bytes are hashed, signed and sent on every attempt.
+        PutRecordsResponseWire response;
+        using (var body = new PooledBody(EstimatePutRecordsBytes(streamName, records)))
         {
-            var record = records[i];
-            wire[i] = new PutRecordsRequestEntryWire(record.Data, record.PartitionKey, record.ExplicitHashKey);
+            WritePutRecords(body, streamName, records);
+            var answer = await SendAsync("PutRecords", body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            response = JsonSerializer.Deserialize(answer.Body, KinesisJsonContext.Default.PutRecordsResponseWire) ?? throw Malformed("PutRecords", "a body");
         }
 
-        var response = await CallAsync(
-            "PutRecords",
-            new PutRecordsRequestWire(streamName, wire),
-            KinesisJsonContext.Default.PutRecordsRequestWire,
-            KinesisJsonContext.Default.PutRecordsResponseWire,
-            cancellationToken).ConfigureAwait(false);
         var results = response.Records ?? [];
         if (results.Count != records.Count)
         {
@@ -164,6 +162,43 @@ internal sealed class KinesisClient : IKinesisClient
         return new GetRecordsResult(records, response.NextShardIterator, response.MillisBehindLatest);
     }
 
+    /// <summary>The PutRecords body, as the JSON 1.1 shape <see cref="PutRecordsRequestWire"/> serializes it.</summary>
+    internal static void WritePutRecords(IBufferWriter<byte> output, string streamName, IReadOnlyList<PutRecordsEntry> records)
+    {
+        using var json = new Utf8JsonWriter(output);
+        json.WriteStartObject();
+        json.WriteString("StreamName"u8, streamName);
+        json.WriteStartArray("Records"u8);
+        for (var i = 0; i < records.Count; i++)
+        {
+            var record = records[i];
+            json.WriteStartObject();
+            json.WriteBase64String("Data"u8, record.Data.Span);
+            json.WriteString("PartitionKey"u8, record.PartitionKey);
+            if (record.ExplicitHashKey is not null)
+            {
+                json.WriteString("ExplicitHashKey"u8, record.ExplicitHashKey);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static int EstimatePutRecordsBytes(string streamName, IReadOnlyList<PutRecordsEntry> records)
+    {
+        long size = 64 + streamName.Length;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var record = records[i];
+            size += ((record.Data.Length + 2) / 3 * 4) + record.PartitionKey.Length + (record.ExplicitHashKey?.Length ?? 0) + 64;
+        }
+
+        return (int)Math.Min(size, PooledBody.MaxBytes);
+    }
+
     internal static string WireName(ShardIteratorType type) => type switch
     {
         ShardIteratorType.TrimHorizon => "TRIM_HORIZON",
@@ -191,7 +226,7 @@ internal sealed class KinesisClient : IKinesisClient
         return JsonSerializer.Deserialize(response.Body, responseType) ?? throw Malformed(operation, "a body");
     }
 
-    private Task<AwsResponse> SendAsync(string operation, byte[] body, CancellationToken cancellationToken) =>
+    private Task<AwsResponse> SendAsync(string operation, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         _http.SendAsync(
             new AwsRequest(AwsService.Kinesis, operation, HttpMethod.Post, "/", ContentType, body) { Target = TargetPrefix + operation },
             cancellationToken);
