@@ -38,6 +38,7 @@ using Pipeline.Aws.Kinesis;
 using Relay;
 using Relay.Config;
 using Relay.Logging;
+using Relay.Receive.Otlp;
 
 if (args.Length > 0 && args[0] == "child")
 {
@@ -325,7 +326,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             start.ArgumentList.Add(binary);
         }
 
-        foreach (var arg in new[] { "-b", $"127.0.0.1:{udpPort}", "-t", "127.0.0.1:0", "--metrics", $"127.0.0.1:{metricsPort}", "-n", "us-east-1", "-e", sink.Endpoint.ToString(), "--stream", "bench", "-l", "warn" })
+        foreach (var arg in new[] { "-b", $"127.0.0.1:{udpPort}", "-t", "127.0.0.1:0", "--metrics", $"127.0.0.1:{metricsPort}", "--otlp-http", "off", "-n", "us-east-1", "-e", sink.Endpoint.ToString(), "--stream", "bench", "-l", "warn" })
         {
             start.ArgumentList.Add(arg);
         }
@@ -524,6 +525,7 @@ internal static class Child
                 UdpEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
                 TcpEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
                 MetricsEndpoint = null,
+                Otlp = OtlpReceiverOptions.Off,
                 Region = "us-east-1",
                 Stream = "bench",
                 Aggregate = aggregate,

@@ -5,6 +5,7 @@ using Relay.Config;
 using Relay.Http;
 using Relay.Logging;
 using Relay.Receive;
+using Relay.Receive.Otlp;
 using Relay.Sampling;
 using Relay.Sending;
 using Relay.Spool;
@@ -13,8 +14,8 @@ using Relay.Telemetry;
 namespace Relay;
 
 /// <summary>
-/// The relay as a component: binds the UDP receiver, the SDK sampling endpoint and the
-/// /healthz + /metrics listener, runs the send loop, and drains on <see cref="StopAsync"/>.
+/// The relay as a component: binds the UDP receiver, the SDK sampling endpoint, the OTLP
+/// receivers and the /healthz + /metrics listener, runs the send loop, and drains on <see cref="StopAsync"/>.
 /// Program.cs is a thin shell around it; tests and local mode start it in-process with any
 /// <see cref="IKinesisClient"/> (port 0 binds free ports; read the bound ones back).
 /// </summary>
@@ -39,6 +40,7 @@ public sealed class RelayHost : IAsyncDisposable
     private readonly List<HttpServer> _listeners = [];
     private readonly HttpServer _sampling;
     private readonly HttpServer? _admin;
+    private readonly HttpServer? _otlpHttp;
     private readonly CancellationTokenSource _drain = new();
     private readonly CancellationTokenSource _background = new();
     private ShardMap? _shardMap;
@@ -71,6 +73,10 @@ public sealed class RelayHost : IAsyncDisposable
             _receiver = new UdpReceiver(options.UdpEndpoint, _buffer, Metrics, log, options.ReceiveBufferKb * 1024);
             var responder = new SamplingResponder(options, time, samplingUpstream, log);
             _sampling = AddListener(SamplingListener, options.TcpEndpoint, responder.HandleAsync, SamplingResponder.Limits);
+            var otlp = new OtlpIntake(_buffer, Metrics.Otlp, options.Otlp.Limits);
+            _otlpHttp = options.Otlp.HttpEndpoint is { } otlpHttp
+                ? AddListener(OtlpHttpListener.Name, otlpHttp, OtlpHttpListener.Handler(new OtlpHttpReceiver(otlp, Metrics.Otlp, options.Otlp)), OtlpHttpListener.Limits(options.Otlp))
+                : null;
             _admin = options.MetricsEndpoint is { } metrics ? AddListener(AdminListener, metrics, HandleAdminAsync, AdminLimits) : null;
         }
         catch
@@ -92,6 +98,9 @@ public sealed class RelayHost : IAsyncDisposable
     public IPEndPoint? TcpEndpoint => _sampling.LocalEndpoint;
 
     public IPEndPoint? MetricsEndpoint => _admin?.LocalEndpoint;
+
+    /// <summary>The bound OTLP/HTTP address, or null when it is off.</summary>
+    public IPEndPoint? OtlpHttpEndpoint => _otlpHttp?.LocalEndpoint;
 
     /// <summary>False while Kinesis is considered down (reported by /healthz, which still answers 200).</summary>
     public bool KinesisHealthy => _pump.Healthy;
@@ -135,6 +144,7 @@ public sealed class RelayHost : IAsyncDisposable
             ("udp", UdpEndpoint.ToString()),
             ("tcp", TcpEndpoint?.ToString()),
             ("metrics", MetricsEndpoint?.ToString()),
+            ("otlp_http", OtlpHttpEndpoint?.ToString()),
             ("stream", _options.Stream),
             ("region", _options.Region),
             ("aggregate", _options.Aggregate),
@@ -145,8 +155,9 @@ public sealed class RelayHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops receiving, sends what is buffered within --drain-timeout, spools (or counts as
-    /// dropped) what is left after it, then stops the HTTP listeners.
+    /// Stops receiving (UDP, then OTLP/HTTP once its exports in flight are buffered), sends what is
+    /// buffered within --drain-timeout, spools (or counts as dropped) what is left after it, then
+    /// stops the other HTTP listeners.
     /// </summary>
     public async Task StopAsync()
     {
@@ -158,6 +169,12 @@ public sealed class RelayHost : IAsyncDisposable
 
         _log.Info("relay stopping", ("buffered_bytes", _buffer.Bytes), ("drain_timeout_s", _options.DrainTimeout.TotalSeconds));
         _receiver.Stop();
+        if (_otlpHttp is not null)
+        {
+            // Exports in a handler finish into the buffer before it closes; later ones find the port closed and retry.
+            await _otlpHttp.StopAsync().ConfigureAwait(false);
+        }
+
         _buffer.Complete();
         _drain.CancelAfter(_options.DrainTimeout);
         await Completion.ConfigureAwait(false);

@@ -42,6 +42,7 @@ public static class OptionsParser
         new(null, "--metrics", true, "address of /healthz and /metrics, or 'off' (default 127.0.0.1:2112)"),
         new(null, "--sdk-sampling", true, "all (record every request) or proxy (forward to X-Ray) (default all)"),
         new(null, "--sdk-max-per-second", true, "per-node cap on recorded requests for the SDKs, 0 = none (default 0)"),
+        new(null, "--otlp-http", true, "OTLP/HTTP receiver address (POST /v1/traces), or 'off' (default 127.0.0.1:4318)"),
         new(null, "--allow-non-loopback", false, "allow binding addresses other than loopback (the DaemonSet sets it)"),
     ];
 
@@ -51,7 +52,7 @@ public static class OptionsParser
     {
         get
         {
-            var text = new StringBuilder("Usage: xray-relay [options]\n\nReceives X-Ray SDK segments on UDP and forwards them to a Kinesis stream.\n\nOptions:\n");
+            var text = new StringBuilder("Usage: xray-relay [options]\n\nReceives X-Ray SDK segments on UDP and OpenTelemetry spans over OTLP and forwards them to a Kinesis stream.\n\nOptions:\n");
             foreach (var flag in Flags)
             {
                 var name = flag.Short is null ? $"    {flag.Long}" : $"{flag.Short}, {flag.Long}";
@@ -196,6 +197,7 @@ public static class OptionsParser
                 "--sdk-sampling" => options with { SdkSampling = ParseSampling(value!, "--sdk-sampling") },
                 "--sdk-max-per-second" => options with { SdkMaxPerSecond = ParseInt(value!, "--sdk-max-per-second") },
                 "--allow-non-loopback" => options with { AllowNonLoopback = true },
+                "--otlp-http" => options with { Otlp = options.Otlp with { HttpEndpoint = ParseOptionalEndpoint(value!, "--otlp-http") } },
                 _ => throw new OptionsException($"unhandled option {name}"),
             };
         }
@@ -279,6 +281,7 @@ public static class OptionsParser
                 "SdkSampling" => options with { SdkSampling = ParseSampling(value, where) },
                 "SdkMaxPerSecond" => options with { SdkMaxPerSecond = ParseInt(value, where) },
                 "AllowNonLoopback" => options with { AllowNonLoopback = ParseBool(value, where) },
+                "Otlp.HTTPAddress" => options with { Otlp = options.Otlp with { HttpEndpoint = ParseOptionalEndpoint(value, where) } },
                 _ => throw new OptionsException($"config {path}: unknown key '{key}'"),
             };
         }
@@ -319,7 +322,7 @@ public static class OptionsParser
             var key = prefix + ((keyNode as YamlScalarNode)?.Value ?? throw new OptionsException($"config {path}: keys must be plain names"));
             switch (valueNode)
             {
-                case YamlMappingNode child when prefix.Length == 0 && key is "Socket" or "Logging":
+                case YamlMappingNode child when prefix.Length == 0 && key is "Socket" or "Logging" or "Otlp":
                     foreach (var item in Flatten(child, key + ".", path))
                     {
                         yield return item;
@@ -361,6 +364,11 @@ public static class OptionsParser
             if (options.MetricsEndpoint is { } metrics)
             {
                 RequireLoopback(metrics, "--metrics");
+            }
+
+            if (options.Otlp.HttpEndpoint is { } otlpHttp)
+            {
+                RequireLoopback(otlpHttp, "--otlp-http");
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using Relay.Receive.Otlp;
 
 namespace Relay.Config;
 
@@ -86,6 +87,9 @@ public sealed record RelayOptions
     public int SdkMaxPerSecond { get; init; } = DefaultSdkMaxPerSecond;
 
     public bool AllowNonLoopback { get; init; }
+
+    /// <summary>The OTLP receivers (OTLP/HTTP on 127.0.0.1:4318 by default; an endpoint of null is "off").</summary>
+    public OtlpReceiverOptions Otlp { get; init; } = OtlpReceiverOptions.Default;
 
     public long BufferMemoryBytes => (long)BufferMemoryMb * 1024 * 1024;
 

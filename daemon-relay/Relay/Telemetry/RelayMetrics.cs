@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Relay.Http;
+using Relay.Receive.Otlp;
 
 namespace Relay.Telemetry;
 
@@ -34,6 +35,9 @@ public sealed class RelayMetrics
     private readonly Lock _httpLock = new();
     private Func<long> _bufferBytes = () => 0;
     private long _spoolBytes;
+
+    /// <summary>The OTLP receivers' counters (HTTP and gRPC share them), rendered after the relay's own.</summary>
+    public OtlpReceiverMetrics Otlp { get; } = new();
 
     /// <summary>Datagrams read from the socket, good or bad.</summary>
     public long Received => Interlocked.Read(ref _received);
@@ -186,6 +190,7 @@ public sealed class RelayMetrics
         Gauge(text, "xray_relay_spool_bytes", "Bytes in the spool directory.", SpoolBytes);
         _batchSize.Write(text, "xray_relay_batch_records", "Records per PutRecords call.");
         _putLatency.Write(text, "xray_relay_putrecords_seconds", "PutRecords call latency.");
+        Otlp.WritePrometheus(text);
         WriteHttp(text);
         return text.ToString();
     }

@@ -31,6 +31,9 @@ internal sealed class RelayProcess : IAsyncDisposable
 
     public IPEndPoint? MetricsEndpoint { get; private set; }
 
+    /// <summary>The OTLP/HTTP receiver (a free port unless the test passed --otlp-http), or null when off.</summary>
+    public IPEndPoint? OtlpHttpEndpoint { get; private set; }
+
     public int Id => _process.Id;
 
     public string Stdout => string.Join('\n', _stdout);
@@ -73,9 +76,19 @@ internal sealed class RelayProcess : IAsyncDisposable
     public static List<string> Flags(Uri kinesis, string stream, params string[] extra) =>
         ["-b", "127.0.0.1:0", "-t", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "-n", "us-east-1", "-e", kinesis.ToString(), "--stream", stream, "-l", "debug", .. extra];
 
+    /// <summary>
+    /// Starts the relay; the OTLP receivers get free ports unless <paramref name="args"/> name them,
+    /// so parallel tests never compete for 4318.
+    /// </summary>
     public static async Task<RelayProcess> StartAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var process = Process.Start(StartInfo(args, environment))!;
+        var list = args.ToList();
+        if (!list.Contains("--otlp-http"))
+        {
+            list.AddRange(["--otlp-http", "127.0.0.1:0"]);
+        }
+
+        var process = Process.Start(StartInfo(list, environment))!;
         var relay = new RelayProcess(process);
         process.OutputDataReceived += (_, e) => relay.OnStdout(e.Data);
         process.ErrorDataReceived += (_, e) =>
@@ -93,6 +106,7 @@ internal sealed class RelayProcess : IAsyncDisposable
             relay.UdpEndpoint = IPEndPoint.Parse(ready.GetProperty("udp").GetString()!);
             relay.TcpEndpoint = IPEndPoint.Parse(ready.GetProperty("tcp").GetString()!);
             relay.MetricsEndpoint = ready.GetProperty("metrics").GetString() is { } metrics ? IPEndPoint.Parse(metrics) : null;
+            relay.OtlpHttpEndpoint = ready.TryGetProperty("otlp_http", out var otlpHttp) && otlpHttp.GetString() is { } http ? IPEndPoint.Parse(http) : null;
             return relay;
         }
         catch (TimeoutException)

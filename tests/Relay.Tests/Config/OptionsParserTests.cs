@@ -85,6 +85,40 @@ public sealed class OptionsParserTests
         options.SpoolDir.Should().BeNull();
         options.DrainTimeout.Should().Be(TimeSpan.FromSeconds(5));
         options.Aggregate.Should().BeFalse();
+        options.Otlp.HttpEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 4318));
+    }
+
+    [Fact]
+    public void Parse_OtlpHttpFlag_MovesOrDisablesTheReceiver()
+    {
+        Parse("--otlp-http", "127.0.0.1:14318", "--stream", "s", "-n", "us-east-1").Otlp.HttpEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 14318));
+        Parse("--otlp-http=off", "--stream", "s", "-n", "us-east-1").Otlp.HttpEndpoint.Should().BeNull();
+        Parse("--otlp-http", "OFF", "--stream", "s", "-n", "us-east-1").Otlp.HttpEndpoint.Should().BeNull();
+    }
+
+    [Fact]
+    public void Parse_OtlpConfigKey_IsReadAndTheFlagOverridesIt()
+    {
+        using var file = new TempFile("Otlp:\n  HTTPAddress: \"127.0.0.1:24318\"\n");
+
+        Parse("-c", file.Path, "--stream", "s", "-n", "us-east-1").Otlp.HttpEndpoint!.Port.Should().Be(24318);
+        Parse("-c", file.Path, "--otlp-http", "127.0.0.1:34318", "--stream", "s", "-n", "us-east-1").Otlp.HttpEndpoint!.Port.Should().Be(34318);
+    }
+
+    [Fact]
+    public void Parse_OtlpConfigKeyOff_DisablesTheReceiver()
+    {
+        using var file = new TempFile("Otlp:\n  HTTPAddress: off\n");
+
+        Parse("-c", file.Path, "--stream", "s", "-n", "us-east-1").Otlp.HttpEndpoint.Should().BeNull();
+    }
+
+    [Fact]
+    public void Parse_OtlpNonLoopbackWithAllowFlag_IsAccepted()
+    {
+        var options = Parse("--otlp-http", "0.0.0.0:4318", "--allow-non-loopback", "--stream", "s", "-n", "us-east-1");
+
+        options.Otlp.HttpEndpoint.Should().Be(new IPEndPoint(IPAddress.Any, 4318));
     }
 
     [Fact]
@@ -248,6 +282,9 @@ public sealed class OptionsParserTests
     [InlineData("not a loopback address", "-b", "0.0.0.0:2000")]
     [InlineData("not a loopback address", "-t", "0.0.0.0:2000")]
     [InlineData("not a loopback address", "--metrics", "0.0.0.0:2112")]
+    [InlineData("--otlp-http 0.0.0.0:4318 is not a loopback address", "--otlp-http", "0.0.0.0:4318")]
+    [InlineData("is not an address", "--otlp-http", "4318")]
+    [InlineData("option --otlp-http needs a value", "--otlp-http")]
     public void Parse_BadFlag_ThrowsWithClearMessage(string message, params string[] flags)
     {
         var act = () => Parse([.. flags, "--stream", "s", "-n", "us-east-1"]);
@@ -287,6 +324,8 @@ public sealed class OptionsParserTests
     [InlineData("- a\n- b\n", "must be a mapping")]
     [InlineData("Version: 3\n", "only versions 1 and 2")]
     [InlineData("LocalMode: maybe\n", "is not true or false")]
+    [InlineData("Otlp:\n  Port: 4318\n", "unknown key 'Otlp.Port'")]
+    [InlineData("Otlp:\n  HTTPAddress: \"0.0.0.0:4318\"\n", "not a loopback address")]
     public void Parse_BadConfig_ThrowsWithClearMessage(string yaml, string message)
     {
         using var file = new TempFile(yaml);

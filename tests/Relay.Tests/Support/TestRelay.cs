@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Relay.Config;
 using Relay.Logging;
+using Relay.Receive.Otlp;
 using Relay.Sending;
 
 namespace Relay.Tests.Support;
@@ -14,6 +15,7 @@ internal static class TestRelay
         UdpEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
         TcpEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
         MetricsEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
+        Otlp = OtlpReceiverOptions.Default with { HttpEndpoint = new IPEndPoint(IPAddress.Loopback, 0), GrpcEndpoint = null },
         Region = "us-east-1",
         Stream = "segments",
         SpoolDir = spoolDir,

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
@@ -166,6 +167,9 @@ public sealed class OtlpHttpReceiver(OtlpIntake intake, OtlpReceiverMetrics metr
         stream.WriteByte((byte)value);
     }
 
+    /// <summary>The smallest gzip member: 10-byte header, an empty deflate block (2), CRC32 and ISIZE (8). RFC 1952 §2.3.</summary>
+    private const int MinGzipBytes = 20;
+
     /// <summary>Decompresses at most <paramref name="limit"/> bytes: 200, 413 past the limit, 400 for a corrupt stream.</summary>
     internal static int Gunzip(ReadOnlySpan<byte> body, int limit, out byte[]? inflated)
     {
@@ -185,6 +189,13 @@ public sealed class OtlpHttpReceiver(OtlpIntake intake, OtlpReceiverMetrics metr
                 }
 
                 output.Write(chunk, 0, read);
+            }
+
+            // GZipStream ends quietly on a truncated stream; the member's trailer tells: ISIZE, the
+            // input length mod 2^32, in the last 4 bytes (RFC 1952 §2.3.1). Exporters send one member.
+            if (body.Length < MinGzipBytes || BinaryPrimitives.ReadUInt32LittleEndian(body[^4..]) != (uint)output.Length)
+            {
+                return 400;
             }
 
             inflated = output.ToArray();

@@ -51,24 +51,24 @@ public sealed class OtlpReceiverMetrics
     {
         ArgumentNullException.ThrowIfNull(text);
         var c = CultureInfo.InvariantCulture;
-        text.Append("# HELP relay_otlp_requests_total OTLP export requests received (HTTP and gRPC).\n# TYPE relay_otlp_requests_total counter\n");
-        text.Append(c, $"relay_otlp_requests_total {Requests}\n");
-        text.Append("# HELP relay_otlp_spans_accepted_total OTLP spans buffered for Kinesis.\n# TYPE relay_otlp_spans_accepted_total counter\n");
-        text.Append(c, $"relay_otlp_spans_accepted_total {SpansAccepted}\n");
-        text.Append("# HELP relay_otlp_records_total OTLP records (one per trace and request) buffered for Kinesis.\n# TYPE relay_otlp_records_total counter\n");
-        text.Append(c, $"relay_otlp_records_total {Records}\n");
-        text.Append("# HELP relay_otlp_spans_retry_total Spans of requests refused because the buffer was full (answered retryable).\n# TYPE relay_otlp_spans_retry_total counter\n");
-        text.Append(c, $"relay_otlp_spans_retry_total {Interlocked.Read(ref _spansBufferFull)}\n");
-        text.Append("# HELP relay_otlp_spans_refused_total OTLP spans refused (partial_success), by reason.\n# TYPE relay_otlp_spans_refused_total counter\n");
+        text.Append("# HELP xray_relay_otlp_requests_total OTLP export requests received (HTTP and gRPC).\n# TYPE xray_relay_otlp_requests_total counter\n");
+        text.Append(c, $"xray_relay_otlp_requests_total {Requests}\n");
+        text.Append("# HELP xray_relay_otlp_spans_accepted_total OTLP spans buffered for Kinesis.\n# TYPE xray_relay_otlp_spans_accepted_total counter\n");
+        text.Append(c, $"xray_relay_otlp_spans_accepted_total {SpansAccepted}\n");
+        text.Append("# HELP xray_relay_otlp_records_total OTLP records (one per trace and request) buffered for Kinesis.\n# TYPE xray_relay_otlp_records_total counter\n");
+        text.Append(c, $"xray_relay_otlp_records_total {Records}\n");
+        text.Append("# HELP xray_relay_otlp_spans_retry_total Spans of requests refused because the buffer was full (answered retryable).\n# TYPE xray_relay_otlp_spans_retry_total counter\n");
+        text.Append(c, $"xray_relay_otlp_spans_retry_total {Interlocked.Read(ref _spansBufferFull)}\n");
+        text.Append("# HELP xray_relay_otlp_spans_refused_total OTLP spans refused (partial_success), by reason.\n# TYPE xray_relay_otlp_spans_refused_total counter\n");
         foreach (var (reason, count) in _spansRefused.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
-            text.Append(c, $"relay_otlp_spans_refused_total{{reason=\"{reason}\"}} {count}\n");
+            text.Append(c, $"xray_relay_otlp_spans_refused_total{{reason=\"{reason}\"}} {count}\n");
         }
 
-        text.Append("# HELP relay_otlp_requests_refused_total OTLP requests refused whole, by reason.\n# TYPE relay_otlp_requests_refused_total counter\n");
+        text.Append("# HELP xray_relay_otlp_requests_refused_total OTLP requests refused whole, by reason.\n# TYPE xray_relay_otlp_requests_refused_total counter\n");
         foreach (var (reason, count) in _requestsRefused.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
-            text.Append(c, $"relay_otlp_requests_refused_total{{reason=\"{reason}\"}} {count}\n");
+            text.Append(c, $"xray_relay_otlp_requests_refused_total{{reason=\"{reason}\"}} {count}\n");
         }
     }
 }

@@ -17,6 +17,9 @@ public sealed record OtlpReceiverOptions
 
     public static OtlpReceiverOptions Default { get; } = new();
 
+    /// <summary>Both receivers off (embedded relays that only take UDP, benches).</summary>
+    public static OtlpReceiverOptions Off { get; } = new() { HttpEndpoint = null, GrpcEndpoint = null };
+
     public IPEndPoint? HttpEndpoint { get; init; } = new(IPAddress.Loopback, DefaultHttpPort);
 
     public IPEndPoint? GrpcEndpoint { get; init; } = new(IPAddress.Loopback, DefaultGrpcPort);

@@ -86,6 +86,7 @@ public sealed class OtlpReceiverTests
     [InlineData("text/plain", null, new byte[] { 1 }, 415)]
     [InlineData("application/x-protobuf", "br", new byte[] { 1 }, 415)]
     [InlineData("application/x-protobuf", "gzip", new byte[] { 1, 2, 3 }, 400)]
+    [InlineData("application/x-protobuf", "gzip", new byte[] { 0x1F, 0x8B, 0x08, 0x00, 0x01 }, 400)]
     public void Post_BadBodies_AreRefusedWithTheirStatusAndNothingBuffered(string contentType, string? encoding, byte[] body, int status)
     {
         var (receiver, buffer) = Receiver();
@@ -94,6 +95,21 @@ public sealed class OtlpReceiverTests
 
         answer.Status.Should().Be(status);
         Drain(buffer).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Post_TruncatedGzip_IsRefusedAsUndecodable()
+    {
+        var (receiver, buffer) = Receiver();
+        var trace = OtlpTraceBuilder.Trace();
+        trace.Span("s", OtlpSpanKind.Server);
+        var zipped = Gzip(trace.ToProtobuf());
+
+        var answer = receiver.Handle("POST", "/v1/traces", Headers("application/x-protobuf", "gzip"), zipped.AsSpan(0, zipped.Length - 6));
+
+        answer.Status.Should().Be(400);
+        Drain(buffer).Should().BeEmpty();
+        _metrics.RequestsRefused("bad_gzip").Should().Be(1);
     }
 
     [Fact]
