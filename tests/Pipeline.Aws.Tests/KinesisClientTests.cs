@@ -45,7 +45,7 @@ public sealed class KinesisClientTests
         var wire = new PutRecordsRequestWire("traces\"s", records.Select(r => new PutRecordsRequestEntryWire(r.Data, r.PartitionKey, r.ExplicitHashKey)).ToList());
         var expected = JsonSerializer.SerializeToUtf8Bytes(wire, KinesisJsonContext.Default.PutRecordsRequestWire);
 
-        using var body = new Pipeline.Aws.Http.PooledBody(16);
+        using var body = new Pipeline.Runtime.Buffers.PooledBufferWriter(16, KinesisClient.MaxPutRecordsBodyBytes);
         KinesisClient.WritePutRecords(body, "traces\"s", records);
 
         body.WrittenMemory.ToArray().Should().Equal(expected);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Http;
+using Pipeline.Runtime.Buffers;
 
 namespace Pipeline.Aws.Kinesis;
 
@@ -17,6 +18,9 @@ internal sealed class KinesisClient : IKinesisClient
 
     /// <summary>PutRecords limit per call (Kinesis API reference).</summary>
     public const int MaxRecordsPerPut = 500;
+
+    /// <summary>PutRecords' 5 MiB of data is 6.7 MiB as base64 in JSON; no request body we send is larger than this.</summary>
+    internal const int MaxPutRecordsBodyBytes = 16 * 1024 * 1024;
 
     /// <summary>GetRecords Limit range (Kinesis API reference).</summary>
     public const int MaxGetRecordsLimit = 10_000;
@@ -94,7 +98,7 @@ internal sealed class KinesisClient : IKinesisClient
         // Serialized once, straight into a pooled buffer (base64 written by the JSON writer from
         // the records' own memory); the same bytes are hashed, signed and sent on every attempt.
         PutRecordsResponseWire response;
-        using (var body = new PooledBody(EstimatePutRecordsBytes(streamName, records)))
+        using (var body = new PooledBufferWriter(EstimatePutRecordsBytes(streamName, records), MaxPutRecordsBodyBytes))
         {
             WritePutRecords(body, streamName, records);
             var answer = await SendAsync("PutRecords", body.WrittenMemory, cancellationToken).ConfigureAwait(false);
@@ -196,7 +200,7 @@ internal sealed class KinesisClient : IKinesisClient
             size += ((record.Data.Length + 2) / 3 * 4) + record.PartitionKey.Length + (record.ExplicitHashKey?.Length ?? 0) + 64;
         }
 
-        return (int)Math.Min(size, PooledBody.MaxBytes);
+        return (int)Math.Min(size, MaxPutRecordsBodyBytes);
     }
 
     internal static string WireName(ShardIteratorType type) => type switch

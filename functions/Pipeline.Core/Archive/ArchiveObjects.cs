@@ -1,3 +1,4 @@
+using Pipeline.Runtime.Buffers;
 using System.IO.Compression;
 
 namespace Pipeline.Core.Archive;

@@ -1,3 +1,4 @@
+using Pipeline.Runtime.Buffers;
 using Microsoft.Extensions.Logging;
 using Pipeline.Aws.Storage;
 using Pipeline.Core.Archive;

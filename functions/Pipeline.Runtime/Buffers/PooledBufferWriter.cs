@@ -1,21 +1,32 @@
 using System.Buffers;
 
-namespace Pipeline.Core.Archive;
+namespace Pipeline.Runtime.Buffers;
 
 /// <summary>
-/// An <see cref="IBufferWriter{T}"/> on ArrayPool arrays, so a batch's megabyte of NDJSON (and its
-/// gzip) does not allocate a fresh large-object-heap array per invocation. Dispose returns the array;
-/// <see cref="WrittenMemory"/> is invalid after that. Bounded by <see cref="MaxBytes"/>.
+/// An <see cref="IBufferWriter{T}"/> on ArrayPool arrays, so a megabyte written per call (a batch's
+/// NDJSON and its gzip in the ingest, a PutRecords body in the Kinesis client) is not a fresh
+/// large-object-heap array each time, and what is written can be hashed and sent in place.
+/// Dispose returns the array; <see cref="WrittenMemory"/> is invalid after that. Bounded by the
+/// caller's maximum: growing past it throws.
 /// </summary>
 public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
-    /// <summary>A Kinesis batch is at most 6 MB of payload (Lambda's invocation limit); gzip and NDJSON framing stay far below this.</summary>
-    public const int MaxBytes = 256 * 1024 * 1024;
+    /// <summary>The default bound: far above anything one call writes (a Kinesis batch is at most 6 MB of payload, Lambda's invocation limit).</summary>
+    public const int DefaultMaxBytes = 256 * 1024 * 1024;
 
+    private readonly int _maxBytes;
     private byte[] _buffer;
     private int _written;
 
-    public PooledBufferWriter(int initialCapacity) => _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(256, initialCapacity));
+    public PooledBufferWriter(int initialCapacity, int maxBytes = DefaultMaxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 256);
+        _maxBytes = maxBytes;
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(initialCapacity, 256, maxBytes));
+    }
+
+    /// <summary>The most this writer will hold.</summary>
+    public int MaxBytes => _maxBytes;
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
 
@@ -65,9 +76,9 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         }
 
         var size = Math.Max(_buffer.Length * 2L, (long)_written + needed);
-        if (size > MaxBytes)
+        if (size > _maxBytes)
         {
-            throw new InvalidOperationException($"A batch buffer would exceed {MaxBytes} bytes.");
+            throw new InvalidOperationException($"A pooled buffer would exceed its limit of {_maxBytes} bytes.");
         }
 
         var bigger = ArrayPool<byte>.Shared.Rent((int)size);
