@@ -1,11 +1,11 @@
 using System.Buffers;
-using System.IO.Compression;
 using System.Text;
 using Pipeline.Core.Archive;
 using Pipeline.Core.Cost;
 using Pipeline.Core.Segments;
 using Pipeline.Core.Usage;
 using Pipeline.Functions.CostReport;
+using Pipeline.Testing;
 using Pipeline.Testing.BadInput;
 using Pipeline.Testing.Builders;
 
@@ -141,7 +141,7 @@ public sealed class UiTestArchive : IDisposable
             }
         }
 
-        Write(ArchiveKeys.Quarantine("shardId-000000000000", "1", Now.AddMinutes(-30)), Gzip(buffer.WrittenSpan));
+        Write(ArchiveKeys.Quarantine("shardId-000000000000", "1", Now.AddMinutes(-30)), TestGzip.Compress(buffer.WrittenSpan));
     }
 
     private void WriteReport()
@@ -176,18 +176,8 @@ public sealed class UiTestArchive : IDisposable
         Write(ReportKeys.Json(ReportDay), outputs.Json);
     }
 
-    private void WriteGzip(string key, IEnumerable<string> lines) => Write(key, Gzip(Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n")));
+    private void WriteGzip(string key, IEnumerable<string> lines) => Write(key, TestGzip.Compress(Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n")));
 
-    private static byte[] Gzip(ReadOnlySpan<byte> bytes)
-    {
-        using var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest))
-        {
-            gzip.Write(bytes);
-        }
-
-        return buffer.ToArray();
-    }
 
     private void Write(string key, byte[] bytes)
     {

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -82,8 +81,8 @@ public sealed class RelayOtlpHttpTests(MotoFixture moto) : IDisposable
         json.Span("GET /stock", OtlpSpanKind.Server);
 
         using var first = await PostAsync(relay, protobuf.ToProtobuf(), "application/x-protobuf");
-        using var second = await PostAsync(relay, Gzip(zipped.ToProtobuf()), "application/x-protobuf", "gzip");
-        using var third = await PostAsync(relay, Gzip(Encoding.UTF8.GetBytes(JsonOf(json))), "application/json", "gzip");
+        using var second = await PostAsync(relay, TestGzip.Compress(zipped.ToProtobuf()), "application/x-protobuf", "gzip");
+        using var third = await PostAsync(relay, TestGzip.Compress(Encoding.UTF8.GetBytes(json.ToJson("service-e"))), "application/json", "gzip");
         var spans = await SpansOnStreamAsync(_aws, stream, 4);
 
         first.StatusCode.Should().Be(HttpStatusCode.OK);
@@ -130,29 +129,4 @@ public sealed class RelayOtlpHttpTests(MotoFixture moto) : IDisposable
         (await relay.MetricAsync("xray_relay_otlp_requests_refused_total{reason=\"otlp_malformed_protobuf\"}")).Should().BeGreaterThan(0);
     }
 
-    private static byte[] Gzip(byte[] data)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
-        {
-            gzip.Write(data);
-        }
-
-        return output.ToArray();
-    }
-
-    /// <summary>The OTLP/JSON encoding of the builder's spans (specification's JSON mapping: hex ids, string nanos).</summary>
-    private static string JsonOf(OtlpTraceBuilder builder)
-    {
-        var spans = builder.Build().AllSpans().Select(s => new
-        {
-            traceId = Convert.ToHexStringLower(s.Span.TraceId),
-            spanId = Convert.ToHexStringLower(s.Span.SpanId),
-            name = s.Span.Name,
-            kind = (int)s.Span.Kind,
-            startTimeUnixNano = s.Span.StartTimeUnixNano.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            endTimeUnixNano = s.Span.EndTimeUnixNano.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        return JsonSerializer.Serialize(new { resourceSpans = new[] { new { resource = new { attributes = new[] { new { key = "service.name", value = new { stringValue = "service-e" } } } }, scopeSpans = new[] { new { spans } } } } });
-    }
 }

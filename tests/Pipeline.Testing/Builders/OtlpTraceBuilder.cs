@@ -88,6 +88,24 @@ public sealed class OtlpTraceBuilder
     public OtlpTraceRequest Build() => _request;
 
     public byte[] ToProtobuf() => OtlpProtobufEncoder.Encode(_request);
+
+    /// <summary>
+    /// The OTLP/JSON encoding of the spans (the specification's JSON mapping, as the JS exporter
+    /// writes it: hex ids, int64 nanos as strings), under one resource named <paramref name="serviceName"/>.
+    /// </summary>
+    public string ToJson(string serviceName)
+    {
+        var spans = _request.AllSpans().Select(s => new
+        {
+            traceId = Convert.ToHexStringLower(s.Span.TraceId),
+            spanId = Convert.ToHexStringLower(s.Span.SpanId),
+            name = s.Span.Name,
+            kind = s.Span.Kind,
+            startTimeUnixNano = s.Span.StartTimeUnixNano.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            endTimeUnixNano = s.Span.EndTimeUnixNano.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        return System.Text.Json.JsonSerializer.Serialize(new { resourceSpans = new[] { new { resource = new { attributes = new[] { new { key = "service.name", value = new { stringValue = serviceName } } } }, scopeSpans = new[] { new { spans } } } } });
+    }
 }
 
 /// <summary>Fluent attribute and event setters for <see cref="OtlpSpan"/> in tests.</summary>

@@ -1,7 +1,7 @@
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Pipeline.Core.Otlp;
+using Pipeline.Testing;
 using Pipeline.Testing.Builders;
 using Relay.Buffering;
 using Relay.Receive.Otlp;
@@ -68,9 +68,9 @@ public sealed class OtlpReceiverTests
         var trace = OtlpTraceBuilder.Trace();
         trace.Span("good", OtlpSpanKind.Server);
         trace.Span("bad", OtlpSpanKind.Server).TraceId = new byte[16];
-        var json = Encoding.UTF8.GetBytes(JsonOf(trace));
+        var json = Encoding.UTF8.GetBytes(trace.ToJson("service-c"));
 
-        var answer = receiver.Handle("POST", "/v1/traces", Headers("application/json; charset=utf-8", "gzip"), Gzip(json));
+        var answer = receiver.Handle("POST", "/v1/traces", Headers("application/json; charset=utf-8", "gzip"), TestGzip.Compress(json));
 
         answer.Status.Should().Be(200);
         using var response = JsonDocument.Parse(answer.Body);
@@ -103,7 +103,7 @@ public sealed class OtlpReceiverTests
         var (receiver, buffer) = Receiver();
         var trace = OtlpTraceBuilder.Trace();
         trace.Span("s", OtlpSpanKind.Server);
-        var zipped = Gzip(trace.ToProtobuf());
+        var zipped = TestGzip.Compress(trace.ToProtobuf());
 
         var answer = receiver.Handle("POST", "/v1/traces", Headers("application/x-protobuf", "gzip"), zipped.AsSpan(0, zipped.Length - 6));
 
@@ -117,7 +117,7 @@ public sealed class OtlpReceiverTests
     {
         var (receiver, _) = Receiver();
 
-        var answer = receiver.Handle("POST", "/v1/traces", Headers("application/x-protobuf", "gzip"), Gzip(new byte[OtlpReceiverOptions.Default.MaxDecompressedBytes + 1]));
+        var answer = receiver.Handle("POST", "/v1/traces", Headers("application/x-protobuf", "gzip"), TestGzip.Compress(new byte[OtlpReceiverOptions.Default.MaxDecompressedBytes + 1]));
 
         answer.Status.Should().Be(413);
         _metrics.RequestsRefused("too_large").Should().Be(1);
@@ -170,31 +170,5 @@ public sealed class OtlpReceiverTests
         var (receiver, _) = Receiver();
 
         receiver.Handle(method, path, Headers("application/x-protobuf"), []).Status.Should().Be(status);
-    }
-
-    private static byte[] Gzip(byte[] bytes)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
-        {
-            gzip.Write(bytes);
-        }
-
-        return output.ToArray();
-    }
-
-    /// <summary>OTLP/JSON of the builder's request (hex ids, string int64s), written the way the JS exporter does.</summary>
-    private static string JsonOf(OtlpTraceBuilder builder)
-    {
-        var spans = builder.Build().AllSpans().Select(s => new
-        {
-            traceId = Convert.ToHexStringLower(s.Span.TraceId),
-            spanId = Convert.ToHexStringLower(s.Span.SpanId),
-            name = s.Span.Name,
-            kind = s.Span.Kind,
-            startTimeUnixNano = s.Span.StartTimeUnixNano.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            endTimeUnixNano = s.Span.EndTimeUnixNano.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        return JsonSerializer.Serialize(new { resourceSpans = new[] { new { resource = new { attributes = new[] { new { key = "service.name", value = new { stringValue = "service-c" } } } }, scopeSpans = new[] { new { spans } } } } });
     }
 }
