@@ -1,3 +1,4 @@
+using Pipeline.Runtime.Serialization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Pipeline.Aws.Configuration;

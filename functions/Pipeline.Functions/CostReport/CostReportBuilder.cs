@@ -1,3 +1,4 @@
+using Pipeline.Core.Graph;
 using System.Globalization;
 using Pipeline.Core.Cost;
 using Pipeline.Core.Usage;

@@ -1,5 +1,4 @@
 using Pipeline.Core.Archive;
-using Pipeline.Functions.ServiceGraph;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
@@ -64,7 +63,7 @@ public sealed class CostReportHandler : ILambdaHandler
         _store = store;
         _ses = ses;
         _time = time;
-        _graphDiff = graphDiff ?? ServiceGraphDiffSource.Instance;
+        _graphDiff = graphDiff ?? GraphDiffSource.Instance;
     }
 
     /// <summary>The production factory: binds and checks the configuration, builds the clients, resolves the price table.</summary>
@@ -290,15 +289,6 @@ public sealed class CostReportHandler : ILambdaHandler
 
         return null;
     }
-}
-
-/// <summary>
-/// Turns the latest service graph into the report's change list (the service-graph function's
-/// <see cref="ServiceGraphDiffSource"/> in production; tests pass their own).
-/// </summary>
-public interface IGraphDiffSource
-{
-    Task<ServiceGraphDiff?> GetDiffAsync(IObjectStore store, string bucket, string latestGraphKey, CancellationToken cancellationToken);
 }
 
 /// <summary>The handler's response: where the report went (the CLI prints it).</summary>

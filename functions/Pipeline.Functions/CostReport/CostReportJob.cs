@@ -1,3 +1,4 @@
+using Pipeline.Core.Graph;
 using System.Globalization;
 using System.Text;
 using Pipeline.Core.Cost;

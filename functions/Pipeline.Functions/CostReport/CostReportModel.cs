@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Pipeline.Core.Cost;
+using Pipeline.Core.Graph;
 
 namespace Pipeline.Functions.CostReport;
 
@@ -93,30 +94,3 @@ public sealed record ServiceRow(
 public sealed record TopTalker(string Name, long Segments, decimal SegmentShare);
 
 public sealed record DailyPoint(DateOnly Day, long TracesSeen, long TracesKept, long SegmentsIn);
-
-/// <summary>
-/// What changed in the service graph over the period. The graph function fills it; until its
-/// types land this is the contract: names and short formatted values, bounded by the builder.
-/// </summary>
-public sealed record ServiceGraphDiff
-{
-    /// <summary>The earlier graph window (e.g. its key or time range).</summary>
-    public string? From { get; init; }
-
-    public string? To { get; init; }
-    public IReadOnlyList<string> AddedNodes { get; init; } = [];
-    public IReadOnlyList<string> RemovedNodes { get; init; } = [];
-    public IReadOnlyList<GraphEdgeChange> AddedEdges { get; init; } = [];
-    public IReadOnlyList<GraphEdgeChange> RemovedEdges { get; init; } = [];
-    public IReadOnlyList<GraphRegression> Regressions { get; init; } = [];
-
-    [JsonIgnore]
-    public bool IsEmpty =>
-        AddedNodes.Count == 0 && RemovedNodes.Count == 0 && AddedEdges.Count == 0
-        && RemovedEdges.Count == 0 && Regressions.Count == 0;
-}
-
-public sealed record GraphEdgeChange(string From, string To);
-
-/// <summary>A metric that got worse on a node or edge, e.g. ("checkout -> payments", "p99 latency", "120 ms", "480 ms").</summary>
-public sealed record GraphRegression(string Subject, string Metric, string Before, string After);

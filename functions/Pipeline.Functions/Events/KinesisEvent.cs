@@ -1,3 +1,4 @@
+using Pipeline.Runtime.Serialization;
 using System.Text.Json.Serialization;
 
 namespace Pipeline.Functions.Events;

@@ -1,7 +1,11 @@
 using Pipeline.Functions.Configuration;
+#if !INGEST_ONLY
 using Pipeline.Functions.CostReport;
+#endif
 using Pipeline.Functions.Ingest;
+#if !INGEST_ONLY
 using Pipeline.Functions.ServiceGraph;
+#endif
 using Pipeline.Functions.XRayReplay;
 
 namespace Pipeline.Functions.Hosting;
@@ -16,6 +20,9 @@ internal static class FunctionCatalog
     public static HandlerRegistry Create() => new HandlerRegistry()
         .Add(FunctionContract.IngestHandler, IngestHandler.Create)
         .Add(FunctionContract.XRayReplayHandler, XRayReplayHandler.Create)
+#if !INGEST_ONLY
         .Add(FunctionContract.CostReportHandler, CostReportHandler.CreateAsync)
-        .Add(FunctionContract.ServiceGraphHandler, init => ServiceGraphHandler.Create(init));
+        .Add(FunctionContract.ServiceGraphHandler, init => ServiceGraphHandler.Create(init))
+#endif
+        ;
 }

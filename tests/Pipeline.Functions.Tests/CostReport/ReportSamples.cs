@@ -1,3 +1,4 @@
+using Pipeline.Core.Graph;
 using Pipeline.Core.Cost;
 using Pipeline.Core.Usage;
 using Pipeline.Functions.CostReport;

@@ -1,3 +1,4 @@
+using Pipeline.Functions.CostReport;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
@@ -116,7 +117,7 @@ public sealed class ServiceGraphHandlerTests
         var svg = Encoding.UTF8.GetString((await store.GetAsync(Bucket, "graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.svg", TestContext.Current.CancellationToken))!);
         svg.Should().Contain("▲ p99");
 
-        var mapped = CostReportGraphDiff.From(doc, "graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.json")!;
+        var mapped = ServiceGraphDiff.Summarize(doc, "graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.json")!;
         mapped.From.Should().Be("graphs/dt=2026-11-25/20261125T1100Z-20261125T1200Z.json");
         mapped.Regressions.Should().Contain(r => r.Subject == "service-a -> service-b" && r.Metric == "p99 latency");
     }
@@ -196,12 +197,12 @@ public sealed class ServiceGraphHandlerTests
         await (await handler.HandleAsync(Event(Hour), Context())).DisposeAsync();
         await (await handler.HandleAsync(Event(Hour.AddHours(1)), Context())).DisposeAsync();
 
-        var diff = await CostReportGraphDiff.LoadLatestAsync(store, Bucket, new DateOnly(2026, 11, 25), TestContext.Current.CancellationToken);
+        var diff = await GraphDiffSource.LoadLatestAsync(store, Bucket, new DateOnly(2026, 11, 25), TestContext.Current.CancellationToken);
 
         diff!.To.Should().Be("graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.json");
         diff.From.Should().Be("graphs/dt=2026-11-25/20261125T1100Z-20261125T1200Z.json");
         diff.IsEmpty.Should().BeTrue();
-        (await CostReportGraphDiff.LoadLatestAsync(store, Bucket, new DateOnly(2026, 12, 3), TestContext.Current.CancellationToken)).Should().BeNull();
+        (await GraphDiffSource.LoadLatestAsync(store, Bucket, new DateOnly(2026, 12, 3), TestContext.Current.CancellationToken)).Should().BeNull();
     }
 
     [Fact]
@@ -228,12 +229,12 @@ public sealed class ServiceGraphHandlerTests
         await (await new ServiceGraphHandler(Options, store, sql: null).HandleAsync(Event(Hour.AddHours(1)), Context())).DisposeAsync();
         const string Key = "graphs/dt=2026-11-25/20261125T1200Z-20261125T1300Z.json";
 
-        var diff = await ServiceGraphDiffSource.Instance.GetDiffAsync(store, Bucket, Key, TestContext.Current.CancellationToken);
+        var diff = await GraphDiffSource.Instance.GetDiffAsync(store, Bucket, Key, TestContext.Current.CancellationToken);
 
         diff!.To.Should().Be(Key);
         diff.AddedNodes.Should().BeEquivalentTo("client", "service-a", "service-b");
-        diff.AddedEdges.Should().Contain(new Pipeline.Functions.CostReport.GraphEdgeChange("service-a", "service-b"));
-        (await ServiceGraphDiffSource.Instance.GetDiffAsync(store, Bucket, "graphs/none.json", TestContext.Current.CancellationToken)).Should().BeNull();
+        diff.AddedEdges.Should().Contain(new GraphEdgeChange("service-a", "service-b"));
+        (await GraphDiffSource.Instance.GetDiffAsync(store, Bucket, "graphs/none.json", TestContext.Current.CancellationToken)).Should().BeNull();
     }
 
     /// <summary>Answers like moto's canned Athena results: one succeeded query with the graph's columns.</summary>
