@@ -107,6 +107,11 @@ internal static class TraceCommand
                 await error.WriteLineAsync($"pipeline trace: Athena {string.Join(", ", athena.Executions)}, {read.Bytes.ToString(CultureInfo.InvariantCulture)} bytes scanned").ConfigureAwait(false);
             }
 
+            if (Unindexed(archive) is { Count: > 0 } unindexed)
+            {
+                await error.WriteLineAsync($"pipeline trace: no trace index for {ArchiveHour.Describe(unindexed)}: read whole (`pipeline index` builds it)").ConfigureAwait(false);
+            }
+
             if (tree.IsEmpty)
             {
                 await error.WriteLineAsync($"pipeline trace: {id} not found in {read.Describe()}").ConfigureAwait(false);
@@ -153,6 +158,13 @@ internal static class TraceCommand
         }
     }
 
+    private static List<ArchiveHour>? Unindexed(ITraceArchive archive) => archive switch
+    {
+        IndexedTraceArchive indexed => indexed.UnindexedHours,
+        OwningArchive { Inner: IndexedTraceArchive indexed } => indexed.UnindexedHours,
+        _ => null,
+    };
+
     private static TraceLookupPlan Plan(QueryCommandContext context, TraceInvocation invocation, string id)
     {
         var epoch = TraceIds.Epoch(id);
@@ -196,16 +208,18 @@ internal static class TraceCommand
                 throw new ArgumentException($"no archive: {dataDir} does not exist (run `pipeline up`, or pass --data-dir or --bucket)");
             }
 
-            return new DuckDbTraceArchive(dataDir, Files().Tables());
+            return new IndexedTraceArchive(new Graph.DirectoryObjectStore(dataDir), "archive", new DuckDbTraceArchive(dataDir, Files().Tables()));
         }
 
         var aws = context.CreateAwsClients(settings);
-        return new OwningArchive(new S3TraceArchive(aws.ObjectStore, bucket, Files().Tables()), aws);
+        return new OwningArchive(new IndexedTraceArchive(aws.ObjectStore, bucket, new S3TraceArchive(aws.ObjectStore, bucket, Files().Tables())), aws);
     }
 
     /// <summary>An archive that also disposes the AWS clients it reads through.</summary>
     private sealed class OwningArchive(ITraceArchive inner, IDisposable owned) : ITraceArchive
     {
+        public ITraceArchive Inner => inner;
+
         public string Source => inner.Source;
 
         public bool BytesAreScanned => inner.BytesAreScanned;
