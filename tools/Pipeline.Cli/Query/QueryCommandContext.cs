@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Pipeline.Aws;
 using Pipeline.Aws.Athena;
+using Pipeline.Aws.CloudFormation;
 using Pipeline.Aws.Configuration;
 using Pipeline.Cli.Local;
 using Pipeline.Runtime.Configuration;
@@ -28,6 +29,7 @@ internal sealed class QueryCommandContext
         WorkingDirectory = workingDirectory;
         OutputIsTerminal = outputIsTerminal;
         AthenaFactory = settings => AthenaClientFactory.Create(settings, _http, Time);
+        CloudFormationFactory = settings => CloudFormationClientFactory.Create(settings, _http, Time);
     }
 
     public TimeProvider Time { get; }
@@ -38,6 +40,9 @@ internal sealed class QueryCommandContext
 
     /// <summary>Builds the Athena client for <c>--target athena</c> (tests substitute a fake).</summary>
     public Func<AwsSettings, IAthenaClient> AthenaFactory { get; init; }
+
+    /// <summary>Builds the CloudFormation client that finds the deployed stack's outputs (tests substitute a fake).</summary>
+    public Func<AwsSettings, ICloudFormationClient> CloudFormationFactory { get; init; }
 
     /// <summary>Polling interval for Athena (tests shorten it; null: the runner's default).</summary>
     public TimeSpan? AthenaPollInterval { get; init; }
