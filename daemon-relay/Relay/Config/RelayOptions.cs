@@ -38,8 +38,9 @@ public sealed record RelayOptions
     public static readonly TimeSpan DefaultSendTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// PutRecords calls in flight at most (--max-in-flight). Measured with bench/relay-harness
-    /// (bench/RESULTS.md, issue 15): see daemon-relay/README.md for why this value.
+    /// PutRecords calls in flight at most (--max-in-flight). Provisional: not yet chosen from a
+    /// measurement (issue 15 item 1 leaves the 1/2/4/8 sweep with bench/relay-harness
+    /// --relay-args "--max-in-flight N" to do); 4 is a guess that keeps the keep-alive pool small.
     /// </summary>
     public const int DefaultMaxInFlight = 4;
 
