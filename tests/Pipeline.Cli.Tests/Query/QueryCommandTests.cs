@@ -9,6 +9,7 @@ using Pipeline.Aws.Configuration;
 using Pipeline.Cli.Query;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.Cli.Tests.Query;
 
