@@ -77,7 +77,7 @@ public sealed class KinesisEventBuilder
         AddRecord(Encoding.UTF8.GetBytes(text), partitionKey, sequenceNumber);
 
     public byte[] BuildUtf8() =>
-        KinesisEventWriter.Write([.. _records.Select(r => new KinesisEventRecord(r.StreamArn, r.ShardId, r.Region, new KinesisRecord(r.SequenceNumber, r.PartitionKey, r.Data, r.Arrival)))]);
+        KinesisEventWriter.Write([.. _records.Select(r => new KinesisEventEntry(r.StreamArn, r.ShardId, r.Region, new KinesisRecord(r.SequenceNumber, r.PartitionKey, r.Data, r.Arrival)))]);
 
     public string BuildJson() => Encoding.UTF8.GetString(BuildUtf8());
 

@@ -29,14 +29,14 @@ public static class KinesisEventWriter
     public static byte[] Write(string streamArn, string shardId, string region, IReadOnlyList<KinesisRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);
-        return Write(records.Select(r => new KinesisEventRecord(streamArn, shardId, region, r)).ToList());
+        return Write(records.Select(r => new KinesisEventEntry(streamArn, shardId, region, r)).ToList());
     }
 
     /// <summary>
     /// The event for records that each name their stream, shard and region (test events may mix
     /// shards; the mapping never does).
     /// </summary>
-    public static byte[] Write(IReadOnlyList<KinesisEventRecord> records)
+    public static byte[] Write(IReadOnlyList<KinesisEventEntry> records)
     {
         ArgumentNullException.ThrowIfNull(records);
         var buffer = new ArrayBufferWriter<byte>(1024 + records.Count * 512);
@@ -77,4 +77,4 @@ public static class KinesisEventWriter
 }
 
 /// <summary>One record of an event with where it came from.</summary>
-public sealed record KinesisEventRecord(string StreamArn, string ShardId, string Region, KinesisRecord Record);
+public sealed record KinesisEventEntry(string StreamArn, string ShardId, string Region, KinesisRecord Record);
