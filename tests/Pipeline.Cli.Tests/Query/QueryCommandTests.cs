@@ -10,6 +10,7 @@ using Pipeline.Cli.Query;
 using Pipeline.Cli.Tests.Deployed;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.Cli.Tests.Query;
 

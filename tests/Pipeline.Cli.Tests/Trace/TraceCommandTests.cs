@@ -11,6 +11,7 @@ using Pipeline.Cli.Query;
 using Pipeline.Cli.Trace;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.Cli.Tests.Trace;
 
