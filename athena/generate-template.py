@@ -21,6 +21,8 @@ TEMPLATE_PARAMETERS = ("ArchiveBucket", "AthenaResultsBucket", "GlueDatabaseName
 # AWS::Athena::NamedQuery limits (CloudFormation resource reference).
 DESCRIPTION_MAX = 1024
 QUERY_MAX = 262144
+# Where the workgroup puts query results, under the results bucket (one home: the workgroup and the output).
+RESULTS_PREFIX = "athena-results/"
 
 
 def strip_comments(sql):
@@ -231,7 +233,7 @@ def render(tables, queries):
         "        PublishCloudWatchMetricsEnabled: true",
         "        BytesScannedCutoffPerQuery: !Ref AthenaBytesScannedCutoff",
         "        ResultConfiguration:",
-        "          OutputLocation: !Sub \"s3://${AthenaResultsBucket}/athena-results/\"",
+        "          OutputLocation: !Sub \"s3://${AthenaResultsBucket}/" + RESULTS_PREFIX + "\"",
         "          EncryptionConfiguration:",
         "            EncryptionOption: SSE_S3",
     ]
@@ -253,6 +255,9 @@ def render(tables, queries):
         "    Value: !Ref ArchiveDatabase",
         "  AthenaWorkGroupName:",
         "    Value: !Ref AthenaWorkGroup",
+        "  AthenaResultsLocation:",
+        "    Description: The workgroup's (enforced) result location; pass it as ResultConfiguration too.",
+        "    Value: !Sub \"s3://${AthenaResultsBucket}/" + RESULTS_PREFIX + "\"",
     ]
     return "\n".join(out) + "\n"
 

@@ -1,5 +1,6 @@
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
+using Pipeline.Aws.Http;
 using Pipeline.Aws.Kinesis;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Runtime.Resilience;
@@ -18,10 +19,12 @@ namespace Relay;
 public sealed class RelayClients : IDisposable
 {
     private readonly SignedAwsClients _aws;
+    private readonly HttpClient _http;
 
-    private RelayClients(SignedAwsClients aws, ISamplingUpstream? samplingUpstream)
+    private RelayClients(SignedAwsClients aws, HttpClient http, ISamplingUpstream? samplingUpstream)
     {
         _aws = aws;
+        _http = http;
         SamplingUpstream = samplingUpstream;
     }
 
@@ -43,9 +46,16 @@ public sealed class RelayClients : IDisposable
             settings = settings with { ServiceEndpointUrls = endpoints };
         }
 
-        var aws = SignedAwsClients.Create(settings);
-        return new RelayClients(aws, options.SdkSampling == SdkSamplingMode.Proxy ? new XRaySamplingUpstream(aws.XRay) : null);
+        // Keep-alive connections per endpoint: one per PutRecords in flight and one for the
+        // occasional ListShards (X-Ray sampling goes to another host, with its own connections).
+        var http = AwsHttp.CreateClient(options.MaxInFlight + 1);
+        var aws = SignedAwsClients.Create(settings, http);
+        return new RelayClients(aws, http, options.SdkSampling == SdkSamplingMode.Proxy ? new XRaySamplingUpstream(aws.XRay) : null);
     }
 
-    public void Dispose() => _aws.Dispose();
+    public void Dispose()
+    {
+        _aws.Dispose();
+        _http.Dispose();
+    }
 }

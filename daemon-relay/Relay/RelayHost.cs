@@ -63,8 +63,10 @@ public sealed class RelayHost : IAsyncDisposable
         Metrics.ObserveHealth(Health);
         IBatchEncoder encoder = options.Aggregate ? new AggregatingEncoder(() => _shardMap) : new PlainEncoder();
         var collector = new BatchCollector(_buffer, time, options.FlushInterval, encoder.MaxBatchRecords, encoder.MaxBatchBytes);
-        var sender = new KinesisSender(kinesis, options.Stream, Metrics, log, time, random ?? Random.Shared, policy);
-        _pump = new RelayPump(_buffer, collector, encoder, sender, spool, Metrics, log, time, policy)
+        var window = new InFlightWindow(options.MaxInFlight);
+        Metrics.ObserveInFlight(window);
+        var sender = new KinesisSender(kinesis, options.Stream, Metrics, log, time, random ?? Random.Shared, policy, window);
+        _pump = new RelayPump(_buffer, collector, encoder, sender, spool, Metrics, log, time, policy, window)
         {
             ProbeInterval = probeInterval ?? RelayPump.DefaultProbeInterval,
         };
@@ -149,6 +151,7 @@ public sealed class RelayHost : IAsyncDisposable
             ("region", _options.Region),
             ("aggregate", _options.Aggregate),
             ("buffer_mb", _options.BufferMemoryMb),
+            ("max_in_flight", _options.MaxInFlight),
             ("udp_receive_buffer_bytes", _receiver.ReceiveBufferBytes),
             ("spool", _options.SpoolDir),
             ("sdk_sampling", _options.SdkSampling.ToString().ToLowerInvariant()));

@@ -83,12 +83,25 @@ public sealed class AwsErrorMapperTests
     }
 
     [Fact]
-    public void Map_XmlBody_ReadsTheCode()
+    public void Map_XmlBody_ReadsTheCodeAndMessage()
     {
         var error = Map(HttpStatusCode.ServiceUnavailable, null, "<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>");
 
         error.Should().BeOfType<AwsThrottlingException>();
         error.ErrorCode.Should().Be("SlowDown");
+        error.ServiceMessage.Should().Be("Reduce your request rate.");
+    }
+
+    [Fact]
+    public void Map_QueryProtocolErrorResponse_ReadsTheCodeAndDecodedMessage()
+    {
+        // CloudFormation's answer to DescribeStacks for a stack that does not exist (query protocol).
+        var error = Map(HttpStatusCode.BadRequest, null,
+            "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id &quot;x&quot; does not exist</Message></Error><RequestId>r</RequestId></ErrorResponse>");
+
+        error.ErrorCode.Should().Be("ValidationError");
+        error.ServiceMessage.Should().Be("Stack with id \"x\" does not exist");
+        error.IsRetryable.Should().BeFalse();
     }
 
     [Fact]

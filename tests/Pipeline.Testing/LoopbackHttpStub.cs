@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using Pipeline.LocalAws.Processes;
 
 namespace Pipeline.Testing;
 
@@ -50,7 +51,7 @@ public sealed class LoopbackHttpStub : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handler);
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort.NextTcp();
+            var port = LoopbackPorts.FreeTcp();
             var endpoint = new Uri($"http://127.0.0.1:{port}/");
             var listener = new HttpListener();
             listener.Prefixes.Add(endpoint.ToString());

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Pipeline.LocalAws.Moto;
 using Xunit;
 
 namespace Pipeline.Testing;

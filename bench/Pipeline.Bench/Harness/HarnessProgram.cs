@@ -8,6 +8,9 @@ namespace Pipeline.Bench.Harness;
 ///   cost [--ingest-segments-per-second N]   cost per million segments at 10 % sampling vs all to
 ///                                           X-Ray (Core's SamplingCostBenchmark with the dated
 ///                                           price table), one line "key=value ..." on stdout.
+///   explorer [--dir D] [--segments N] [--batch N] [--runs N]
+///                                           trace by id and search over a generated day of
+///                                           archive against a full scan (<see cref="ExplorerBench"/>).
 /// </summary>
 internal static class HarnessProgram
 {
@@ -15,13 +18,14 @@ internal static class HarnessProgram
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: Pipeline.Bench harness cost [--ingest-segments-per-second N]");
+            Console.Error.WriteLine("usage: Pipeline.Bench harness cost [--ingest-segments-per-second N] | explorer [--dir D] [--segments N] [--batch N] [--runs N]");
             return 2;
         }
 
         return args[0] switch
         {
             "cost" => Cost(args[1..]),
+            "explorer" => ExplorerBench.Run(args[1..]),
             _ => Unknown(args[0]),
         };
     }

@@ -36,6 +36,7 @@ public static class OptionsParser
         new(null, "--aggregate", false, "pack segments into KPL aggregated records"),
         new(null, "--spool-dir", true, "directory for batches Kinesis could not take (default: no spool)"),
         new(null, "--spool-max-mb", true, "spool size cap in MB; when full, batches are dropped and counted (default 256)"),
+        new(null, "--max-in-flight", true, "PutRecords calls in flight at most; throttling lowers it, clean calls raise it back (default 4)"),
         new(null, "--send-timeout", true, "a PutRecords call that takes longer marks Kinesis down (spool or hold), e.g. 5s (default 5s)"),
         new(null, "--receive-buffer-kb", true, "UDP socket receive buffer (SO_RCVBUF) in KiB, capped by net.core.rmem_max (default 4096)"),
         new(null, "--drain-timeout", true, "time to flush on SIGTERM before spooling the rest, e.g. 5s (default 5s)"),
@@ -192,6 +193,7 @@ public static class OptionsParser
                 "--spool-max-mb" => options with { SpoolMaxMb = ParseInt(value!, "--spool-max-mb") },
                 "--drain-timeout" => options with { DrainTimeout = ParseDuration(value!, "--drain-timeout") },
                 "--send-timeout" => options with { SendTimeout = ParseDuration(value!, "--send-timeout") },
+                "--max-in-flight" => options with { MaxInFlight = ParseInt(value!, "--max-in-flight") },
                 "--receive-buffer-kb" => options with { ReceiveBufferKb = ParseInt(value!, "--receive-buffer-kb") },
                 "--metrics" => options with { MetricsEndpoint = ParseOptionalEndpoint(value!, "--metrics") },
                 "--sdk-sampling" => options with { SdkSampling = ParseSampling(value!, "--sdk-sampling") },
@@ -276,6 +278,7 @@ public static class OptionsParser
                 "DrainTimeout" => options with { DrainTimeout = ParseDuration(value, where) },
                 "FlushInterval" => options with { FlushInterval = ParseDuration(value, where) },
                 "SendTimeout" => options with { SendTimeout = ParseDuration(value, where) },
+                "MaxInFlight" => options with { MaxInFlight = ParseInt(value, where) },
                 "Socket.ReceiveBufferKB" => options with { ReceiveBufferKb = ParseInt(value, where) },
                 "MetricsAddress" => options with { MetricsEndpoint = ParseOptionalEndpoint(value, where) },
                 "SdkSampling" => options with { SdkSampling = ParseSampling(value, where) },
@@ -354,6 +357,7 @@ public static class OptionsParser
         Require(options.SpoolMaxMb is >= 1 and <= 1024 * 1024, "--spool-max-mb must be between 1 and 1048576 MB");
         Require(options.DrainTimeout >= TimeSpan.Zero && options.DrainTimeout <= TimeSpan.FromMinutes(5), "--drain-timeout must be between 0 and 5m");
         Require(options.SendTimeout >= TimeSpan.FromMilliseconds(100) && options.SendTimeout <= TimeSpan.FromMinutes(5), "--send-timeout must be between 100ms and 5m");
+        Require(options.MaxInFlight is >= 1 and <= RelayOptions.MaxMaxInFlight, $"--max-in-flight must be between 1 and {RelayOptions.MaxMaxInFlight}");
         Require(options.ReceiveBufferKb is >= 64 and <= 1024 * 1024, "--receive-buffer-kb must be between 64 and 1048576");
         Require(options.FlushInterval > TimeSpan.Zero && options.FlushInterval <= TimeSpan.FromMinutes(1), "FlushInterval must be between 1ms and 1m");
         Require(options.SdkMaxPerSecond >= 0, "--sdk-max-per-second must be 0 (no cap) or more");

@@ -38,6 +38,16 @@ public sealed record RelayOptions
     public static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan DefaultSendTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// PutRecords calls in flight at most (--max-in-flight). Provisional: not yet chosen from a
+    /// measurement (issue 15 item 1 leaves the 1/2/4/8 sweep with bench/relay-harness
+    /// --relay-args "--max-in-flight N" to do); 4 is a guess that keeps the keep-alive pool small.
+    /// </summary>
+    public const int DefaultMaxInFlight = 4;
+
+    /// <summary>Upper bound of --max-in-flight: the HTTP connection pool is sized to it.</summary>
+    public const int MaxMaxInFlight = 64;
+
     /// <summary>SO_RCVBUF asked for: 4 MiB holds ~6,000 700-byte datagrams (a 1.5 s stall at 4,000/s).</summary>
     public const int DefaultReceiveBufferKb = 4096;
 
@@ -80,6 +90,9 @@ public sealed record RelayOptions
     public TimeSpan SendTimeout { get; init; } = DefaultSendTimeout;
 
     public int ReceiveBufferKb { get; init; } = DefaultReceiveBufferKb;
+
+    /// <summary>PutRecords calls in flight at most; throttling lowers the live count (AIMD), never above this.</summary>
+    public int MaxInFlight { get; init; } = DefaultMaxInFlight;
 
     public SdkSamplingMode SdkSampling { get; init; } = SdkSamplingMode.All;
 

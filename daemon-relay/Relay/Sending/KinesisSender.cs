@@ -50,7 +50,10 @@ public sealed record SendOutcome(SendStatus Status, IReadOnlyList<BatchEntry> Un
 /// <summary>
 /// Puts a batch with PutRecords, retrying only the records that failed (jittered exponential
 /// backoff), slowing down while Kinesis throttles, and giving the rest back to the caller (to
-/// spool) when Kinesis is unavailable. One call at a time: the caller owns the single in-flight slot.
+/// spool) when Kinesis is unavailable. Several sends may run at once (one per in-flight slot of
+/// the caller's <see cref="InFlightWindow"/>): every throttled answer halves that window before a
+/// batch is given up, a failed call drops it to one, clean calls widen it again; the pace added
+/// before each call is shared by them all.
 /// </summary>
 public sealed class KinesisSender
 {
@@ -63,10 +66,13 @@ public sealed class KinesisSender
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly SenderPolicy _policy;
+    private readonly InFlightWindow? _window;
+    private readonly Lock _paceLock = new();
     private TimeSpan _pace;
 
-    public KinesisSender(IKinesisClient client, string stream, RelayMetrics metrics, JsonLog log, TimeProvider time, Random random, SenderPolicy policy)
+    public KinesisSender(IKinesisClient client, string stream, RelayMetrics metrics, JsonLog log, TimeProvider time, Random random, SenderPolicy policy, InFlightWindow? window = null)
     {
+        _window = window;
         _client = client;
         _stream = stream;
         _metrics = metrics;
@@ -77,7 +83,16 @@ public sealed class KinesisSender
     }
 
     /// <summary>The current throttle pace (zero when Kinesis is not throttling).</summary>
-    public TimeSpan Pace => _pace;
+    public TimeSpan Pace
+    {
+        get
+        {
+            lock (_paceLock)
+            {
+                return _pace;
+            }
+        }
+    }
 
     /// <param name="callAttempts">Whole-call failures tolerated before giving up (1 for a probe).</param>
     public async Task<SendOutcome> SendAsync(IReadOnlyList<BatchEntry> entries, int callAttempts, CancellationToken cancellationToken)
@@ -96,9 +111,10 @@ public sealed class KinesisSender
             var started = Stopwatch.GetTimestamp();
             try
             {
-                if (_pace > TimeSpan.Zero)
+                var pace = Pace;
+                if (pace > TimeSpan.Zero)
                 {
-                    await Task.Delay(_pace, _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(pace, _time, cancellationToken).ConfigureAwait(false);
                 }
 
                 var request = new PutRecordsEntry[pending.Count];
@@ -123,6 +139,7 @@ public sealed class KinesisSender
             {
                 _metrics.OnPutFailure();
                 _metrics.OnPutTimeout();
+                _window?.OnFailed();
                 _log.Warn("PutRecords timed out; Kinesis counts as down", ("stream", _stream), ("records", pending.Count), ("timeout_s", _policy.CallTimeout.TotalSeconds));
                 return new SendOutcome(SendStatus.Unavailable, pending);
             }
@@ -130,6 +147,7 @@ public sealed class KinesisSender
             {
                 // The whole call was throttled: slow down and retry it like a partial failure of every record.
                 _metrics.OnThrottled(pending.Count);
+                _window?.OnThrottled();
                 AdjustPace(throttled: true);
                 partialRounds++;
                 if (partialRounds > _policy.PartialRetries)
@@ -148,6 +166,7 @@ public sealed class KinesisSender
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 _metrics.OnPutFailure();
+                _window?.OnFailed();
                 callFailures++;
                 _log.Warn("PutRecords failed", ("stream", _stream), ("attempt", callFailures), ("records", pending.Count), ("error", e.GetType().Name), ("detail", e.Message));
                 if (callFailures >= callAttempts)
@@ -185,6 +204,15 @@ public sealed class KinesisSender
             }
 
             _metrics.OnForwarded(sentSegments, pending.Count - failed.Count);
+            if (throttled > 0)
+            {
+                _window?.OnThrottled();
+            }
+            else
+            {
+                _window?.OnClean();
+            }
+
             AdjustPace(throttled > 0);
             if (failed.Count == 0)
             {
@@ -214,6 +242,14 @@ public sealed class KinesisSender
 
     private void AdjustPace(bool throttled)
     {
+        lock (_paceLock)
+        {
+            AdjustPaceLocked(throttled);
+        }
+    }
+
+    private void AdjustPaceLocked(bool throttled)
+    {
         if (throttled)
         {
             var doubled = _pace == TimeSpan.Zero ? _policy.ThrottlePaceStart : _pace * 2;
@@ -235,7 +271,14 @@ public sealed class KinesisSender
             ceiling = _policy.BackoffCap;
         }
 
-        var delay = ceiling * _random.NextDouble();
+        double jitter;
+        lock (_paceLock)
+        {
+            // The caller's Random need not be thread-safe; concurrent sends share it.
+            jitter = _random.NextDouble();
+        }
+
+        var delay = ceiling * jitter;
         try
         {
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);

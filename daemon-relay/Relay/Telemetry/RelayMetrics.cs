@@ -34,6 +34,7 @@ public sealed class RelayMetrics
     private readonly List<HttpServerMetrics> _http = [];
     private readonly Lock _httpLock = new();
     private Func<long> _bufferBytes = () => 0;
+    private Relay.Sending.InFlightWindow? _window;
     private long _spoolBytes;
 
     /// <summary>The OTLP receivers' counters (HTTP and gRPC share them), rendered after the relay's own.</summary>
@@ -145,6 +146,9 @@ public sealed class RelayMetrics
         _putLatency.Observe(latency.TotalSeconds);
     }
 
+    /// <summary>Reads the in-flight window at scrape time.</summary>
+    public void ObserveInFlight(Relay.Sending.InFlightWindow window) => _window = window;
+
     /// <summary>Reads the buffer gauge from its owner at scrape time (two threads move it; a pushed value could go stale).</summary>
     public void ObserveBufferBytes(Func<long> bytes) => _bufferBytes = bytes;
 
@@ -188,6 +192,12 @@ public sealed class RelayMetrics
         Gauge(text, "xray_relay_healthy", "1 when Kinesis takes batches and the spool (if any) is writable; 0 when degraded.", health.Healthy ? 1 : 0);
         Gauge(text, "xray_relay_buffer_bytes", "Bytes of segments held in memory (buffered, batched or in flight).", BufferBytes);
         Gauge(text, "xray_relay_spool_bytes", "Bytes in the spool directory.", SpoolBytes);
+        if (_window is { } window)
+        {
+            Gauge(text, "xray_relay_putrecords_in_flight", "PutRecords calls in flight now.", window.InFlight);
+            Gauge(text, "xray_relay_putrecords_in_flight_limit", "PutRecords calls allowed in flight now (--max-in-flight, halved by throttling, raised by clean calls).", window.Limit);
+            Counter(text, "xray_relay_in_flight_decreases_total", "Times throttling or a failed call lowered the in-flight limit.", window.Decreases);
+        }
         _batchSize.Write(text, "xray_relay_batch_records", "Records per PutRecords call.");
         _putLatency.Write(text, "xray_relay_putrecords_seconds", "PutRecords call latency.");
         Otlp.WritePrometheus(text);

@@ -9,6 +9,7 @@ public enum AwsService
     S3,
     DynamoDb,
     Athena,
+    CloudFormation,
 }
 
 /// <summary>Per-service wire facts: SigV4 signing name, endpoint host prefix, endpoint variable suffix.</summary>
@@ -16,7 +17,8 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
 {
     // Signing names and endpoint prefixes from each service's model (endpointPrefix / signingName);
     // variable suffixes from the SDKs' "service-specific endpoints" spec: the service id upper-cased
-    // with spaces as underscores (Kinesis, XRay, SESv2, S3, DynamoDB, Athena).
+    // with spaces as underscores (Kinesis, XRay, SESv2, S3, DynamoDB, Athena,
+    // CloudFormation).
     private static readonly AwsServiceInfo[] All =
     [
         new(AwsService.Kinesis, "kinesis", "kinesis", "KINESIS"),
@@ -25,6 +27,7 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
         new(AwsService.S3, "s3", "s3", "S3"),
         new(AwsService.DynamoDb, "dynamodb", "dynamodb", "DYNAMODB"),
         new(AwsService.Athena, "athena", "athena", "ATHENA"),
+        new(AwsService.CloudFormation, "cloudformation", "cloudformation", "CLOUDFORMATION"),
     ];
 
     public static AwsServiceInfo Of(AwsService service) =>

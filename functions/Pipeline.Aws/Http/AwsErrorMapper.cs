@@ -150,7 +150,7 @@ internal static class AwsErrorMapper
         if (trimmed.IsEmpty || trimmed[0] != (byte)'{')
         {
             var text = System.Text.Encoding.UTF8.GetString(body[..Math.Min(body.Length, maxExcerpt)]);
-            return (XmlCode(text), text);
+            return (XmlElement(text, "Code"), XmlElement(text, "Message") ?? text);
         }
 
         try
@@ -194,16 +194,18 @@ internal static class AwsErrorMapper
         }
     }
 
-    private static string? XmlCode(string text)
+    // XML error bodies (S3, the query protocol's ErrorResponse) carry <Code> and <Message>.
+    private static string? XmlElement(string text, string name)
     {
-        var start = text.IndexOf("<Code>", StringComparison.Ordinal);
+        var open = "<" + name + ">";
+        var start = text.IndexOf(open, StringComparison.Ordinal);
         if (start < 0)
         {
             return null;
         }
 
-        start += "<Code>".Length;
-        var end = text.IndexOf("</Code>", start, StringComparison.Ordinal);
-        return end > start ? text[start..end] : null;
+        start += open.Length;
+        var end = text.IndexOf("</" + name + ">", start, StringComparison.Ordinal);
+        return end > start ? System.Net.WebUtility.HtmlDecode(text[start..end]) : null;
     }
 }

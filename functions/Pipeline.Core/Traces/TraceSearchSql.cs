@@ -26,21 +26,28 @@ public static class TraceSearchSql
     public static string Traces(TraceSearch search)
     {
         ArgumentNullException.ThrowIfNull(search);
-        return new StringBuilder("WITH matches AS (\n").Append(Matches(search)).Append(")\n")
-            .Append("SELECT ").Append(string.Join(", ", TraceColumns)).Append(" FROM matches\nORDER BY start_time DESC, trace_id\nLIMIT ")
-            .Append(search.Limit.ToString(CultureInfo.InvariantCulture))
-            .ToString();
+        return "WITH matches AS (\n" + Matches(search) + ")\n" + TracesOfMatches(search.Limit);
     }
 
     /// <summary>(bucket, traces) for every match; see <see cref="BucketsPerOctave"/>.</summary>
     public static string Histogram(TraceSearch search)
     {
         ArgumentNullException.ThrowIfNull(search);
-        return new StringBuilder("WITH matches AS (\n").Append(Matches(search)).Append(")\n")
-            .Append("SELECT CAST(floor(log2(greatest(duration * 1000, 0.001)) * ").Append(BucketsPerOctave.ToString(CultureInfo.InvariantCulture))
-            .Append(") AS integer) AS bucket, count(*) AS traces FROM matches GROUP BY 1 ORDER BY 1")
-            .ToString();
+        return "WITH matches AS (\n" + Matches(search) + ")\n" + HistogramOfMatches();
     }
+
+    /// <summary>
+    /// The rows of <see cref="Traces"/> read from a relation named <c>matches</c> holding
+    /// <see cref="Matches"/>: an engine that can keep the matches (DuckDB's temporary table) scans
+    /// the archive once for both the rows and the histogram.
+    /// </summary>
+    public static string TracesOfMatches(int limit) =>
+        "SELECT " + string.Join(", ", TraceColumns) + " FROM matches\nORDER BY start_time DESC, trace_id\nLIMIT " + limit.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The rows of <see cref="Histogram"/> read from <c>matches</c> (see <see cref="TracesOfMatches"/>).</summary>
+    public static string HistogramOfMatches() =>
+        "SELECT CAST(floor(log2(greatest(duration * 1000, 0.001)) * " + BucketsPerOctave.ToString(CultureInfo.InvariantCulture)
+        + ") AS integer) AS bucket, count(*) AS traces FROM matches GROUP BY 1 ORDER BY 1";
 
     /// <summary>The lower edge of a histogram bucket, in milliseconds.</summary>
     public static double BucketStartMs(int bucket) => Math.Pow(2, bucket / BucketsPerOctave);
@@ -57,8 +64,10 @@ public static class TraceSearchSql
         "(" + string.Join(" OR ", hours.Distinct().Order().GroupBy(h => h.Day).Select(day =>
             $"(dt = '{day.Key}' AND \"hour\" IN ({string.Join(", ", day.Select(h => $"'{h.Hour}'"))}))")) + ")";
 
-    private static string Matches(TraceSearch s)
+    /// <summary>One row per matching trace (the columns of <see cref="TraceColumns"/>), unordered.</summary>
+    public static string Matches(TraceSearch s)
     {
+        ArgumentNullException.ThrowIfNull(s);
         // Root = the earliest document without a parent (the first service the request entered).
         const string RootKey = "CASE WHEN parent_id IS NULL AND type IS NULL THEN 0 ELSE 1 END * 1e11 + start_time";
         var b = new StringBuilder()

@@ -7,6 +7,8 @@ using Pipeline.Cli.Graph;
 using Pipeline.Core.Graph;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
+using Pipeline.LocalAws.Stack;
 
 namespace Pipeline.Cli.Tests.Graph;
 
@@ -41,9 +43,7 @@ public sealed class GraphCommandMotoTests : IClassFixture<GraphTestArchive>, ICl
                 await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = file }, TestContext.Current.CancellationToken);
             }
 
-            Directory.CreateDirectory(Path.Combine(work.FullName, ".pipeline"));
-            await File.WriteAllTextAsync(Path.Combine(work.FullName, ".pipeline", "stack.json"),
-                $$$"""{"endpoint":"{{{_moto.Endpoint}}}","region":"{{{_moto.Region}}}","buckets":{"archive":"{{{bucket}}}"}}""", TestContext.Current.CancellationToken);
+            LocalStackFile(_moto, bucket).Write(Path.Combine(work.FullName, ".pipeline", "stack.json"));
             var context = new GraphCommandContext(new FakeTimeProvider(GraphTestArchive.WindowEnd), new DictionaryEnvironment(), Http, work.FullName);
             var root = new RootCommand("pipeline") { GraphCommand.Create(context) };
             using var output = new StringWriter();
@@ -69,4 +69,21 @@ public sealed class GraphCommandMotoTests : IClassFixture<GraphTestArchive>, ICl
             work.Delete(recursive: true);
         }
     }
+
+    /// <summary>The stack.json `pipeline up` would write for a stack on this moto with this archive bucket.</summary>
+    internal static StackFile LocalStackFile(MotoFixture moto, string archiveBucket) => new()
+    {
+        Endpoint = moto.Endpoint.ToString().TrimEnd('/'),
+        Region = moto.Region,
+        Stream = "xray-pipeline-local",
+        StreamArn = $"arn:aws:kinesis:{moto.Region}:{MotoServer.AccountId}:stream/xray-pipeline-local",
+        Buckets = new StackBuckets(archiveBucket, null),
+        Table = "xray-pipeline-decisions-local",
+        SesIdentity = "pipeline@example.com",
+        Relay = new StackRelay("127.0.0.1:2000", "127.0.0.1:2000", "tcp:127.0.0.1:2000 udp:127.0.0.1:2000"),
+        MetricsUrl = "http://127.0.0.1:2112/metrics",
+        Pids = new StackPids { Up = 1, Moto = 1, Relay = 1 },
+        LogDir = "logs",
+        StartedAt = DateTimeOffset.UnixEpoch,
+    };
 }

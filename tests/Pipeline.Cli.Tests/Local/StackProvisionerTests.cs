@@ -4,6 +4,7 @@ using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Cli.Local;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.Cli.Tests.Local;
 

@@ -7,8 +7,10 @@ using Pipeline.Aws;
 using Pipeline.Aws.Athena;
 using Pipeline.Aws.Configuration;
 using Pipeline.Cli.Query;
+using Pipeline.Cli.Tests.Deployed;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.Cli.Tests.Query;
 
@@ -112,32 +114,59 @@ public sealed class QueryCommandTests : IClassFixture<QueryTestArchive>, IClassF
     }
 
     [Fact]
-    public async Task Query_TargetAthena_SendsAthenaSqlUntranslatedAndPagesResults()
+    public async Task Query_TargetAthena_SendsAthenaSqlUntranslatedThroughTheStacksWorkGroupAndPagesResults()
     {
         var athena = new FakeAthena(pollsBeforeDone: 2, pages:
         [
             new AthenaResultPage(["reason", "documents"], [["reason", "documents"], ["InvalidTraceId", "2"]], "t1"),
             new AthenaResultPage(["reason", "documents"], [["MissingName", "1"]], null),
         ]);
-        var context = Context(athena);
+        var cloudFormation = new FakeCloudFormation().With("prod", FakeCloudFormation.AthenaOutputs("prod"));
 
-        var (code, output, error) = await InvokeAsync(context,
-            "query", "--named", "quarantine-reasons", "--target", "athena", "--workgroup", "wg", "--output-location", "s3://results/",
-            "--format", "csv");
+        var (code, output, error) = await InvokeAsync(Context(athena, cloudFormation),
+            "query", "--named", "quarantine-reasons", "--target", "athena", "--stack", "prod", "--format", "csv");
 
         code.Should().Be(0, error);
         output.Should().Be("reason,documents\r\nInvalidTraceId,2\r\nMissingName,1\r\n");
+        cloudFormation.Asked.Should().Equal("prod");
         athena.Started.Should().ContainSingle().Which.Should().Match<AthenaQueryRequest>(r =>
-            r.WorkGroup == "wg" && r.OutputLocation == "s3://results/" && r.Database == "xray_pipeline"
+            r.WorkGroup == "prod-archive" && r.OutputLocation == "s3://prod-athenaresults/athena-results/" && r.Database == "xray_pipeline"
             && r.QueryString.Contains("dt BETWEEN '2026-11-24' AND '2026-11-25'") && !r.QueryString.Contains("quantile"));
+        error.Should().Contain("Athena q-1 in workgroup prod-archive");
         athena.Polls.Should().Be(3);
         athena.Tokens.Should().Equal(null, "t1");
     }
 
-    private static QueryCommandContext Context(IAthenaClient? athena = null) =>
+    [Fact]
+    public async Task Query_TargetAthenaWithoutStackFlag_ReadsSamConfigsStack()
+    {
+        var athena = new FakeAthena(pollsBeforeDone: 0, pages: [new AthenaResultPage(["n"], [["n"], ["1"]], null)]);
+        var cloudFormation = new FakeCloudFormation().With("xray-pipeline", FakeCloudFormation.AthenaOutputs("xray-pipeline"));
+
+        var (code, _, error) = await InvokeAsync(Context(athena, cloudFormation), "query", "select 1 AS n", "--target", "athena", "--format", "csv");
+
+        code.Should().Be(0, error);
+        cloudFormation.Asked.Should().Equal("xray-pipeline");
+        athena.Started.Should().ContainSingle().Which.WorkGroup.Should().Be("xray-pipeline-archive");
+    }
+
+    [Fact]
+    public async Task Query_TargetAthenaUnknownStack_FailsNamingItAndStartsNoQuery()
+    {
+        var athena = new FakeAthena(pollsBeforeDone: 0, pages: []);
+
+        var (code, _, error) = await InvokeAsync(Context(athena, new FakeCloudFormation()), "query", "select 1", "--target", "athena", "--stack", "gone");
+
+        code.Should().Be(1);
+        error.Should().StartWith("pipeline query: stack 'gone' does not exist in us-east-1");
+        athena.Started.Should().BeEmpty();
+    }
+
+    private static QueryCommandContext Context(IAthenaClient? athena = null, FakeCloudFormation? cloudFormation = null) =>
         new(new FakeTimeProvider(Now), new DictionaryEnvironment(new Dictionary<string, string>()), Http, RepoPaths.Root, outputIsTerminal: false)
         {
             AthenaFactory = _ => athena ?? throw new InvalidOperationException("no Athena in this test"),
+            CloudFormationFactory = _ => cloudFormation ?? throw new InvalidOperationException("no CloudFormation in this test"),
             AthenaPollInterval = TimeSpan.Zero,
         };
 

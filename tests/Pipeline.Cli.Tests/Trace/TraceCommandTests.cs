@@ -11,6 +11,7 @@ using Pipeline.Cli.Query;
 using Pipeline.Cli.Trace;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.Cli.Tests.Trace;
 
@@ -177,7 +178,7 @@ public sealed class TraceCommandTests : IClassFixture<TraceTestArchive>, IClassF
         var lines = DemoTrace.Documents(TraceTestArchive.FaultedStart, TraceTestArchive.Faulted);
         var athena = new FakeAthena(lines, scannedBytes: 4321);
 
-        var (code, output, error) = await InvokeAsync(Context(athena: athena), "trace", TraceTestArchive.Faulted, "--target", "athena", "--workgroup", "wg", "--output-location", "s3://results/");
+        var (code, output, error) = await InvokeAsync(Context(athena: athena), "trace", TraceTestArchive.Faulted, "--target", "athena", "--workgroup", "wg", "--database", "xray_pipeline", "--output-location", "s3://results/");
 
         code.Should().Be(0, error);
         output.Should().Contain("DynamoDB");
@@ -208,7 +209,7 @@ public sealed class TraceCommandTests : IClassFixture<TraceTestArchive>, IClassF
         }
 
         var (code, output, error) = await InvokeAsync(Context(motoEnvironment: true), "trace", TraceTestArchive.Faulted,
-            "--target", "athena", "--endpoint-url", _moto.Endpoint.ToString(), "--output-location", "s3://results/");
+            "--target", "athena", "--endpoint-url", _moto.Endpoint.ToString(), "--workgroup", "primary", "--database", "xray_pipeline", "--output-location", "s3://results/");
 
         code.Should().Be(0, error);
         output.Should().Contain("service-b").And.Contain("DynamoDB");

@@ -42,7 +42,10 @@ public sealed class CorpusTraceTests
         tree.Spans.Should().HaveCount(parsed.Nodes.Length);
         tree.Roots.Should().ContainSingle();
         tree.CriticalPath.Should().NotBeEmpty();
-        WaterfallText.Render(tree).Should().Contain(tree.TraceId);
+        var text = WaterfallText.Render(tree);
+        text.Should().Contain(tree.TraceId);
+        // Real documents carry whatever applications wrote: the terminal gets no control or format character but the line ends.
+        text.Where(c => c != '\n' && (char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format)).Should().BeEmpty();
         using var json = JsonDocument.Parse(TraceJson.ToUtf8(tree, includeDocuments: true));
         json.RootElement.GetProperty("spans").GetArrayLength().Should().Be(parsed.Nodes.Length);
         TraceHtml.StandalonePage(tree).Should().Contain("data-span-id=\"" + tree.Spans[0].Id + "\"");

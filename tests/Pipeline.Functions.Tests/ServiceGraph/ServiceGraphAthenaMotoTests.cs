@@ -7,6 +7,7 @@ using Pipeline.Core.Graph;
 using Pipeline.Functions.ServiceGraph;
 using Pipeline.Lambda;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.Functions.Tests.ServiceGraph;
 

@@ -9,6 +9,7 @@ using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Http;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.IntegrationTests.Athena;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.IntegrationTests.Aws;
 

@@ -5,6 +5,7 @@ using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Ses;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.IntegrationTests.Aws;
 

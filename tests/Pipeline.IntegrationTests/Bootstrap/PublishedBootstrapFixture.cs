@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Processes;
 
 namespace Pipeline.IntegrationTests.Bootstrap;
 
@@ -41,7 +42,7 @@ public sealed class PublishedBootstrapFixture : IAsyncLifetime
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
         // Own artifacts path: the publish never touches the repository's obj/bin that the test build uses.
-        var result = await ProcessRunner.RunAsync(
+        var result = await ChildProcess.RunAsync(
             dotnet,
             ["publish", project, "-c", "Release", "-r", RuntimeIdentifier, "-o", publishDirectory,
              "--artifacts-path", Path.Combine(_workDirectory, "artifacts"), "-nologo", "-v", "quiet", "-clp:ErrorsOnly"],
@@ -101,8 +102,8 @@ public sealed class PublishedBootstrapFixture : IAsyncLifetime
         }
 
         var started = Stopwatch.GetTimestamp();
-        using var process = ProcessRunner.Start(Executable, [], environment);
-        var exited = process.WaitForExitAsync(cancellationToken);
+        await using var process = ChildProcess.Start("bootstrap", Executable, [], environment, workingDirectory: null, logPath: null, options: new ChildProcessOptions { CaptureOutput = true });
+        var exited = process.Exited.WaitAsync(cancellationToken);
         // With no events there is nothing to answer: wait for the process to end by itself.
         var answered = invocations.Count == 0
             ? Task.Delay(Timeout.Infinite, cancellationToken)
@@ -111,15 +112,15 @@ public sealed class PublishedBootstrapFixture : IAsyncLifetime
         var timedOut = finished != exited && finished != answered;
         if (!process.HasExited)
         {
-            process.Kill(entireProcessTree: true);
+            process.Kill();
         }
 
-        await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        var output = await process.StandardOutputTask;
-        var error = await process.StandardErrorTask;
+        var exitCode = await process.Exited.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        var output = process.StandardOutput;
+        var error = process.StandardError;
 
         return new BootstrapRun(
-            ExitCode: finished == exited ? process.ExitCode : null,
+            ExitCode: finished == exited ? exitCode : null,
             TimedOut: timedOut,
             StandardOutput: output,
             StandardError: error,

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.IntegrationTests.Deploy;
 

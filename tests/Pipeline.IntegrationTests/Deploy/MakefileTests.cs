@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Pipeline.IntegrationTests.Bootstrap;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Processes;
 
 namespace Pipeline.IntegrationTests.Deploy;
 
@@ -89,7 +90,7 @@ public sealed partial class MakefileTests(TransformedTemplate template) : IDispo
     private static readonly Dictionary<string, string?> NoExtraEnvironment = [];
 
     private Task<ProcessResult> MakeAsync(IEnumerable<string> arguments, TimeSpan timeout) =>
-        ProcessRunner.RunAsync(
+        ChildProcess.RunAsync(
             "make",
             ["--makefile", MakefilePath, .. arguments, $"ARTIFACTS_DIR={_artifacts.FullName}"],
             NoExtraEnvironment,

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Pipeline.IntegrationTests.Bootstrap;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Processes;
 
 namespace Pipeline.IntegrationTests.Deploy;
 
@@ -60,7 +61,7 @@ internal static class SamScript
             ["AWS_SECRET_ACCESS_KEY"] = "rehearsal",
             ["PYTHONDONTWRITEBYTECODE"] = "1",
         };
-        var result = await ProcessRunner.RunAsync(
+        var result = await ChildProcess.RunAsync(
             "python3", [ScriptPath, .. arguments], environment, Timeout, cancellationToken, workingDirectory: RepoPaths.Root);
         if (result.ExitCode != 0)
         {

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Processes;
 
 namespace Pipeline.IntegrationTests.LocalMode;
 
@@ -39,7 +40,7 @@ public sealed class LocalModeTests
         await using var up = await PipelineUp.StartAsync([]);
         up.Output.Split('\n').Count(l => l == "pipeline ready").Should().Be(1);
         var pids = up.RecordedPids;
-        pids.Should().HaveCount(3).And.OnlyContain(pid => PipelineUp.IsAlive(pid));
+        pids.Should().HaveCount(3).And.OnlyContain(pid => Signals.IsAlive(pid));
 
         var sdkTraces = await RunPythonSdkAsync(up.DaemonAddress, count: 5);
         var rawTraces = SendRawUdp(IPEndPoint.Parse(up.RelayUdp), count: 20);
@@ -60,7 +61,7 @@ public sealed class LocalModeTests
 
         var exit = await up.TerminateAsync(StopTimeout);
         exit.Should().Be(0, up.Output);
-        pids.Where(PipelineUp.IsAlive).Should().BeEmpty("SIGTERM stops moto, the relay and `up` itself");
+        pids.Where(Signals.IsAlive).Should().BeEmpty("SIGTERM stops moto, the relay and `up` itself");
         File.Exists(Path.Combine(up.StateDir, "stack.json")).Should().BeFalse("a stopped stack leaves no stack.json behind");
         var (queryCode, counted, queryError) = await PipelineUp.RunAsync(
             ["query", "--data-dir", Path.Combine(up.StateDir, "archive"), "--format", "csv", "SELECT count(*) AS n FROM segments"], TimeSpan.FromMinutes(2));
@@ -97,7 +98,7 @@ public sealed class LocalModeTests
         try
         {
             var (code, stdout, stderr) = await PipelineUp.RunAsync(
-                ["up", "--moto", "no-such-moto-server", "--udp", $"127.0.0.1:{FreePort.NextUdp()}", "--tcp", "127.0.0.1:0", "--state-dir", stateDir], PipelineUp.ReadyTimeout);
+                ["up", "--moto", "no-such-moto-server", "--udp", $"127.0.0.1:{LoopbackPorts.FreeUdp()}", "--tcp", "127.0.0.1:0", "--state-dir", stateDir], PipelineUp.ReadyTimeout);
 
             code.Should().Be(1, stderr);
             stderr.Should().Contain("moto_server did not start").And.Contain("--moto");
@@ -128,13 +129,13 @@ public sealed class LocalModeTests
         var reportPath = report.Split('\n').Single(l => l.StartsWith("report: ", StringComparison.Ordinal))["report: ".Length..].Trim();
         File.ReadAllText(reportPath).Should().Contain("<html", "`pipeline report` runs the cost report against the running stack");
 
-        await up.RefreshStackAsync();
+        up.RefreshStack();
         var pids = up.RecordedPids;
         pids.Should().HaveCount(6, "up, moto, relay, service-a, service-b, traffic");
 
         var exit = await up.TerminateAsync(StopTimeout);
         exit.Should().Be(0, up.Output);
-        pids.Where(PipelineUp.IsAlive).Should().BeEmpty("SIGTERM stops the demo processes too");
+        pids.Where(Signals.IsAlive).Should().BeEmpty("SIGTERM stops the demo processes too");
     }
 
     /// <summary>service-a segments whose subsegment is the parent of a service-b segment of the same trace.</summary>

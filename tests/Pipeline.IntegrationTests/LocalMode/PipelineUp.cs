@@ -7,6 +7,8 @@ using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Pipeline.Testing;
+using Pipeline.LocalAws.Processes;
+using Pipeline.LocalAws.Stack;
 
 namespace Pipeline.IntegrationTests.LocalMode;
 
@@ -33,32 +35,19 @@ internal sealed class PipelineUp : IAsyncDisposable
 
     public string StateDir { get; }
 
-    /// <summary>stack.json as `up` wrote it when ready.</summary>
-    public JsonElement Stack { get; private set; }
+    /// <summary>stack.json as `up` wrote it when ready, read through the harness's one model.</summary>
+    public StackFile? Stack { get; private set; }
 
     public string Output => string.Join('\n', _output);
 
-    public string DaemonAddress => Stack.GetProperty("relay").GetProperty("daemonAddress").GetString()!;
+    public string DaemonAddress => Stack!.Relay.DaemonAddress;
 
-    public string RelayUdp => Stack.GetProperty("relay").GetProperty("udp").GetString()!;
+    public string RelayUdp => Stack!.Relay.Udp;
 
-    public string ArchiveBucket => Stack.GetProperty("buckets").GetProperty("archive").GetString()!;
+    public string ArchiveBucket => Stack!.Buckets.Archive;
 
     /// <summary>Every pid stack.json records (up, moto, relay, demo processes).</summary>
-    public IReadOnlyList<int> RecordedPids
-    {
-        get
-        {
-            var pids = Stack.GetProperty("pids");
-            var all = new List<int> { pids.GetProperty("up").GetInt32(), pids.GetProperty("moto").GetInt32(), pids.GetProperty("relay").GetInt32() };
-            if (pids.TryGetProperty("demo", out var demo))
-            {
-                all.AddRange(demo.EnumerateObject().Select(p => p.Value.GetInt32()));
-            }
-
-            return all;
-        }
-    }
+    public IReadOnlyList<int> RecordedPids => [.. Stack!.Pids.All];
 
     /// <summary>The command line a new user types, plus the flags that keep tests apart.</summary>
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
@@ -94,7 +83,7 @@ internal sealed class PipelineUp : IAsyncDisposable
     public static async Task<PipelineUp> StartAsync(IEnumerable<string> extraArgs, IReadOnlyDictionary<string, string>? environment = null)
     {
         var stateDir = Directory.CreateTempSubdirectory("pipeline-up-").FullName;
-        var udp = FreePort.NextUdp();
+        var udp = LoopbackPorts.FreeUdp();
         var args = new List<string> { "up", "--udp", $"127.0.0.1:{udp.ToString(CultureInfo.InvariantCulture)}", "--tcp", "127.0.0.1:0", "--state-dir", stateDir };
         args.AddRange(extraArgs);
         var process = Process.Start(StartInfo(args, environment))!;
@@ -111,9 +100,9 @@ internal sealed class PipelineUp : IAsyncDisposable
                 throw new InvalidOperationException($"pipeline up did not print 'pipeline ready' (exited: {process.HasExited}):\n{up.Output}");
             }
 
-            using var stack = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(stateDir, "stack.json"), TestContext.Current.CancellationToken));
-            var endpoint = stack.RootElement.GetProperty("endpoint").GetString()!;
-            up.Stack = stack.RootElement.Clone();
+            up.Stack = StackFile.TryRead(Path.Combine(stateDir, "stack.json"))
+                ?? throw new InvalidOperationException($"pipeline up printed 'pipeline ready' without a readable stack.json:\n{up.Output}");
+            var endpoint = up.Stack.Endpoint;
             up._s3 = new AmazonS3Client(
                 new Amazon.Runtime.BasicAWSCredentials("testing", "testing"),
                 new AmazonS3Config { ServiceURL = endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1" });
@@ -127,11 +116,7 @@ internal sealed class PipelineUp : IAsyncDisposable
     }
 
     /// <summary>Reads stack.json again (`up --demo` adds the demo's pids once the demo runs).</summary>
-    public async Task RefreshStackAsync()
-    {
-        using var stack = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(StateDir, "stack.json"), TestContext.Current.CancellationToken));
-        Stack = stack.RootElement.Clone();
-    }
+    public void RefreshStack() => Stack = StackFile.TryRead(Path.Combine(StateDir, "stack.json")) ?? Stack;
 
     /// <summary>Runs `./pipeline ARGS` to completion (help, send, status, a failing up): exit code and output.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, TimeSpan timeout)
@@ -195,30 +180,12 @@ internal sealed class PipelineUp : IAsyncDisposable
     /// <summary>SIGTERM (as systemd, Kubernetes or `kill` send it) and the exit code.</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {
-        using (var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture) } })!)
-        {
-            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
+        await Signals.TerminateAsync(_process.Id);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(timeout);
         await _process.WaitForExitAsync(cts.Token);
         return _process.ExitCode;
-    }
-
-    /// <summary>Whether a pid is a live process (zombies count as gone: nothing runs).</summary>
-    public static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
-            return state is not ('Z' or 'X');
-        }
-        catch (IOException)
-        {
-            return false;
-        }
     }
 
     public async ValueTask DisposeAsync()
@@ -236,9 +203,9 @@ internal sealed class PipelineUp : IAsyncDisposable
             }
         }
 
-        if (Stack.ValueKind == JsonValueKind.Object)
+        if (Stack is not null)
         {
-            foreach (var pid in RecordedPids.Where(IsAlive))
+            foreach (var pid in RecordedPids.Where(Signals.IsAlive))
             {
                 try
                 {

@@ -103,7 +103,7 @@ public sealed class BadInputTests(MotoFixture moto)
         direct.Should().NotBeEmpty();
         await pipeline.Direct.Kinesis.PutRecordsAsync(pipeline.Stream, [.. direct.Select(c => new Pipeline.Aws.Kinesis.PutRecordsEntry(c.Document.ToArray(), "oversize"))], _ct);
         ingestStage.AddRange(direct.Select(c => (c.Kind, c.Document.ToArray(), (string?)"too_large")));
-        var mapping = pipeline.Mapping(pipeline.Ingest(), batchSize: 37);
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest(), batchSize: 37);
         await mapping.RunUntilAsync(() => Task.FromResult(true), TimeSpan.FromSeconds(90), _ct);
 
         foreach (var group in cases.Where(c => c.Stage == BadInputStage.Relay).GroupBy(c => c.Reason))
@@ -199,7 +199,7 @@ public sealed class BadInputTests(MotoFixture moto)
 
         await ProofPipeline.SendAsync(relay, datagrams, chunk: 50);
         var acceptedByRelay = await relay.MetricAsync("xray_relay_accepted_segments_total");
-        var mapping = pipeline.Mapping(pipeline.Ingest(), batchSize: 50);
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest(), batchSize: 50);
         await mapping.RunUntilAsync(async () => await relay.MetricAsync("xray_relay_forwarded_segments_total") == acceptedByRelay, TimeSpan.FromSeconds(90), _ct);
 
         long dropped = 0;

@@ -5,7 +5,7 @@ namespace Pipeline.IntegrationTests.Proof;
 
 /// <summary>
 /// "Nothing lost" under faults, end to end: counted segments → the built relay → Kinesis (moto,
-/// behind <see cref="FaultProxy"/>) → a Lambda-like event-source mapping → the ingest handler → S3.
+/// behind <see cref="FaultProxy"/>) → the harness's event-source mapping → the ingest handler → S3.
 /// Each test checks that every valid segment sent is in the archive exactly once (trace id + id)
 /// and that re-writes, if any, carried identical lines. Loads are small (hundreds of segments) to
 /// keep CI time modest; the fault rates are what matters.
@@ -26,7 +26,7 @@ public sealed class NothingLostTests(MotoFixture moto)
         var sent = ProofTraffic.Segments(1000, seed: 1);
 
         await ProofPipeline.SendAsync(relay, [.. sent.Select(s => s.Datagram)]);
-        var mapping = pipeline.Mapping(pipeline.Ingest());
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest());
         await mapping.RunUntilAsync(async () => await relay.MetricAsync("xray_relay_forwarded_segments_total") == sent.Count, DriveTimeout, _ct);
 
         pipeline.Proxy.ThrottledRecords.Should().BeGreaterThan(100, "about a fifth of 1000+ record attempts were throttled");
@@ -49,7 +49,7 @@ public sealed class NothingLostTests(MotoFixture moto)
 
         await ProofPipeline.SendAsync(relay, [.. sent.Select(s => s.Datagram)]);
         // Every trace kept, so every segment must end up in X-Ray or in xray-retry/.
-        var mapping = pipeline.Mapping(pipeline.Ingest(samplingRate: 1.0), batchSize: 50);
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest(samplingRate: 1.0), batchSize: 50);
         await mapping.RunUntilAsync(async () => await relay.MetricAsync("xray_relay_forwarded_segments_total") == sent.Count, DriveTimeout, _ct);
 
         hung.Injected.Should().Be(1);
@@ -80,7 +80,7 @@ public sealed class NothingLostTests(MotoFixture moto)
         var sent = ProofTraffic.Segments(600, seed: 3);
 
         await ProofPipeline.SendAsync(relay, [.. sent.Select(s => s.Datagram)]);
-        var mapping = pipeline.Mapping(pipeline.Ingest(), batchSize: 50);
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest(), batchSize: 50);
         await mapping.RunUntilAsync(async () => await relay.MetricAsync("xray_relay_forwarded_segments_total") == sent.Count, DriveTimeout, _ct);
 
         burst.Injected.Should().Be(6);
@@ -106,7 +106,7 @@ public sealed class NothingLostTests(MotoFixture moto)
         var segmentPuts = 0;
         pipeline.Store.KillAfter = (_, key) => key.StartsWith("segments/", StringComparison.Ordinal) && ++segmentPuts is 1 or 3;
         pipeline.Store.KillBefore = (_, key) => key.StartsWith("usage/", StringComparison.Ordinal) && segmentPuts == 5 && kill.Kills == 2;
-        var mapping = pipeline.Mapping(pipeline.Ingest(), kill, batchSize: 40, retryBatchSize: 90);
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest(), kill, batchSize: 40, retryBatchSize: 90);
         await mapping.RunUntilAsync(() => Task.FromResult(true), DriveTimeout, _ct);
 
         kill.Kills.Should().Be(3);
@@ -129,7 +129,7 @@ public sealed class NothingLostTests(MotoFixture moto)
         // Killed after archive writes 1, 2 (its bisected retry), 4 and 6: retries come back as halves.
         var segmentPuts = 0;
         pipeline.Store.KillAfter = (_, key) => key.StartsWith("segments/", StringComparison.Ordinal) && ++segmentPuts is 1 or 2 or 4 or 6;
-        var mapping = pipeline.Mapping(pipeline.Ingest(), kill, bisect: true, batchSize: 100);
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest(), kill, bisect: true, batchSize: 100);
         await mapping.RunUntilAsync(() => Task.FromResult(true), DriveTimeout, _ct);
 
         kill.Kills.Should().Be(4);
@@ -156,7 +156,7 @@ public sealed class NothingLostTests(MotoFixture moto)
         outage.Enabled = false;
         var second = await pipeline.StartRelayAsync();
         await ProofPipeline.SendAsync(second, [.. sent.Skip(400).Select(s => s.Datagram)]);
-        var mapping = pipeline.Mapping(pipeline.Ingest());
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest());
         await mapping.RunUntilAsync(
             // Replays go through the same sender, so "forwarded" counts them too.
             async () => await second.MetricAsync("xray_relay_forwarded_segments_total") >= sent.Count
@@ -176,7 +176,8 @@ public sealed class NothingLostTests(MotoFixture moto)
         await using var pipeline = await ProofPipeline.StartAsync(moto, seed: 107);
         var relay = await pipeline.StartRelayAsync();
         var sent = ProofTraffic.Segments(800, seed: 7);
-        var mapping = pipeline.Mapping(pipeline.Ingest());
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest());
+        await mapping.StartAsync(_ct);
 
         await ProofPipeline.SendAsync(relay, [.. sent.Take(200).Select(s => s.Datagram)]);
         var outage = pipeline.Proxy.Add(new FaultRule(FaultResponses.KinesisUnavailable()) { Name = "Kinesis down", Service = "kinesis" });
@@ -185,7 +186,6 @@ public sealed class NothingLostTests(MotoFixture moto)
         foreach (var chunk in sent.Skip(200).Chunk(100))
         {
             await ProofPipeline.SendAsync(relay, [.. chunk.Select(s => s.Datagram)]);
-            await mapping.PollOnceAsync(_ct);
             await Task.Delay(1000, _ct);
         }
 

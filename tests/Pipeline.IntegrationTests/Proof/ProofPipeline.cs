@@ -17,12 +17,13 @@ using Pipeline.Runtime.Telemetry;
 using Pipeline.Testing;
 using Pipeline.Testing.Faults;
 using Pipeline.Testing.Telemetry;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.IntegrationTests.Proof;
 
 /// <summary>
 /// The whole data path for one test: the built relay binary → <see cref="FaultProxy"/> → moto
-/// Kinesis; a test-side event-source mapping → the real <see cref="IngestHandler"/> whose S3 and
+/// Kinesis; the harness's event-source mapping → the real <see cref="IngestHandler"/> whose S3 and
 /// X-Ray calls also go through the proxy; an archive bucket of its own. The relay is the only
 /// writer of its stream (MOTO.md: concurrent PutRecords lose records in moto).
 /// </summary>
@@ -112,8 +113,9 @@ internal sealed class ProofPipeline : IAsyncDisposable
             TimeProvider.System,
             new RecordingMetricsSink());
 
-    public EventSourceMappingDriver Mapping(IngestHandler handler, KillSwitch? kill = null, bool bisect = false, int batchSize = 100, int? retryBatchSize = null) =>
-        new(Direct.Kinesis, Stream, handler) { Kill = kill, BisectOnFunctionError = bisect, BatchSize = batchSize, RetryBatchSize = retryBatchSize };
+    /// <summary>The event-source mapping over this stream (moto directly), one handler from <paramref name="ingest"/> per shard.</summary>
+    public ProofMapping Mapping(Func<IngestHandler> ingest, KillSwitch? kill = null, bool bisect = false, int batchSize = 100, int? retryBatchSize = null) =>
+        new(Direct.Kinesis, Stream, ingest, kill, ProofMapping.Options(batchSize, bisect, retryBatchSize));
 
     /// <summary>
     /// Sends datagrams in chunks, waiting after each for the relay to have read them all, so the

@@ -79,7 +79,7 @@ public sealed class SecurityTests(MotoFixture moto)
 
         await ProofPipeline.SendAsync(relay, [.. sent.Select(s => s.Datagram)]);
         // Every trace kept, so X-Ray gets every segment.
-        var mapping = pipeline.Mapping(pipeline.Ingest(samplingRate: 1.0));
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest(samplingRate: 1.0));
         await mapping.RunUntilAsync(async () => await relay.MetricAsync("xray_relay_forwarded_segments_total") == sent.Count, TimeSpan.FromSeconds(90), _ct);
 
         var archived = (await pipeline.ReadLinesAsync("segments/")).Select(l => l.Line).ToList();

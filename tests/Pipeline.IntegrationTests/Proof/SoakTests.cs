@@ -32,7 +32,7 @@ public sealed class SoakTests(MotoFixture moto)
         await using var pipeline = await ProofPipeline.StartAsync(moto, shards: 2, seed: 401);
         var relay = await pipeline.StartRelayAsync();
         var sent = ProofTraffic.Segments(total, seed: 41);
-        var mapping = pipeline.Mapping(pipeline.Ingest(), batchSize: 500);
+        await using var mapping = pipeline.Mapping(() => pipeline.Ingest(), batchSize: 500);
         using var stopMapping = CancellationTokenSource.CreateLinkedTokenSource(_ct);
         var sending = true;
         var mappingTask = Task.Run(() => mapping.RunUntilAsync(() => Task.FromResult(!Volatile.Read(ref sending)), duration + TimeSpan.FromMinutes(5), stopMapping.Token), _ct);
@@ -94,7 +94,7 @@ public sealed class SoakTests(MotoFixture moto)
         distinct.Count.Should().Be((int)forwarded, "everything the relay forwarded is archived");
     }
 
-    private static async Task<string> SampleAsync(TimeSpan elapsed, int sent, Relay.RelayProcess relay, EventSourceMappingDriver mapping)
+    private static async Task<string> SampleAsync(TimeSpan elapsed, int sent, Relay.RelayProcess relay, ProofMapping mapping)
     {
         var received = await relay.MetricAsync("xray_relay_received_datagrams_total");
         var forwarded = await relay.MetricAsync("xray_relay_forwarded_segments_total");

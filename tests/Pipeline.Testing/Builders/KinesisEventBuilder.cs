@@ -1,14 +1,16 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
-using System.Text.Json;
+using Pipeline.Aws.Kinesis;
+using Pipeline.LocalAws.Esm;
 
 namespace Pipeline.Testing.Builders;
 
 /// <summary>
-/// Writes the Kinesis event-source event exactly as Lambda delivers it (JSON bytes), so handler
-/// tests feed the same wire format as production. Written with Utf8JsonWriter, independently of
-/// the product's event model, so the model's parsing is tested against a second implementation.
+/// Builds the Kinesis event-source event exactly as Lambda delivers it (JSON bytes), so handler
+/// tests feed the same wire format as production. Written by the harness's one
+/// <see cref="KinesisEventWriter"/> (also local mode's), independently of the functions' event
+/// model, so the model's parsing is tested against a second implementation.
 /// </summary>
 public sealed class KinesisEventBuilder
 {
@@ -74,39 +76,8 @@ public sealed class KinesisEventBuilder
     public KinesisEventBuilder AddRecord(string text, string? partitionKey = null, string? sequenceNumber = null) =>
         AddRecord(Encoding.UTF8.GetBytes(text), partitionKey, sequenceNumber);
 
-    public byte[] BuildUtf8()
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("Records");
-            foreach (var record in _records)
-            {
-                json.WriteStartObject();
-                json.WriteStartObject("kinesis");
-                json.WriteString("kinesisSchemaVersion", "1.0");
-                json.WriteString("partitionKey", record.PartitionKey);
-                json.WriteString("sequenceNumber", record.SequenceNumber);
-                json.WriteBase64String("data", record.Data);
-                json.WriteNumber("approximateArrivalTimestamp", record.Arrival.ToUnixTimeMilliseconds() / 1000m);
-                json.WriteEndObject();
-                json.WriteString("eventSource", "aws:kinesis");
-                json.WriteString("eventVersion", "1.0");
-                json.WriteString("eventID", record.ShardId + ":" + record.SequenceNumber);
-                json.WriteString("eventName", "aws:kinesis:record");
-                json.WriteString("invokeIdentityArn", $"arn:aws:iam::{DefaultAccount}:role/pipeline-ingest");
-                json.WriteString("awsRegion", record.Region);
-                json.WriteString("eventSourceARN", record.StreamArn);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
+    public byte[] BuildUtf8() =>
+        KinesisEventWriter.Write([.. _records.Select(r => new KinesisEventEntry(r.StreamArn, r.ShardId, r.Region, new KinesisRecord(r.SequenceNumber, r.PartitionKey, r.Data, r.Arrival)))]);
 
     public string BuildJson() => Encoding.UTF8.GetString(BuildUtf8());
 

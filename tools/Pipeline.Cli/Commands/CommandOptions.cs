@@ -13,6 +13,12 @@ internal static class CommandOptions
         Description = "Local-mode state (stack.json, logs, archive mirror); default $PIPELINE_STATE_DIR or .pipeline/ at the repository root",
     };
 
+    /// <summary>The deployed stack the Athena and verify commands read their outputs from.</summary>
+    public static Option<string?> Stack() => new("--stack")
+    {
+        Description = "CloudFormation stack deployed by `sam deploy` (default: stack_name in samconfig.toml)",
+    };
+
     public static Option<IPEndPoint> Endpoint(string name, string description, string defaultValue) => new(name)
     {
         Description = description,

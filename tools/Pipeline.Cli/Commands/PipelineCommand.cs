@@ -20,6 +20,7 @@ internal static class PipelineCommand
             TraceCommand.Create(traceContext ?? new TraceCommandContext(queryContext)),
             UiCommand.Create(traceContext ?? new TraceCommandContext(queryContext)),
             CompactCommand.Create(queryContext),
+            IndexCommand.Create(queryContext),
             GraphCommand.Create(graphContext),
             ReportCommand.Create(context),
             DownCommand.Create(context),

@@ -146,7 +146,7 @@ internal static class SendCommand
         try
         {
             using var document = JsonDocument.Parse(text);
-            return JsonSerializer.SerializeToUtf8Bytes(document.RootElement, Pipeline.Cli.Local.CliJsonContext.Default.JsonElement);
+            return JsonSerializer.SerializeToUtf8Bytes(document.RootElement, Pipeline.Cli.Output.CliJsonContext.Default.JsonElement);
         }
         catch (JsonException)
         {

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
 using Pipeline.Cli.Local;
-using Pipeline.Cli.Local.Esm;
 using Pipeline.Cli.Output;
 
 namespace Pipeline.Cli.Commands;
@@ -35,7 +34,7 @@ internal static class UpCommand
         var demo = new Option<bool>("--demo") { Description = "Also run demo/ (service-a -> service-b, npm ci when needed) with bounded traffic" };
         var demoRequests = CommandOptions.Bounded("--demo-requests", "Requests the demo traffic generator sends", 200, 1, 100_000);
         var demoRps = CommandOptions.Bounded("--demo-rps", "Demo requests per second", 10, 1, 1000);
-        var moto = new Option<string>("--moto") { Description = "moto_server executable", DefaultValueFactory = _ => MotoLauncher.DefaultExecutable };
+        var moto = new Option<string>("--moto") { Description = "moto_server executable", DefaultValueFactory = _ => MotoServer.Executable };
         var batchSize = CommandOptions.Bounded("--batch-size", "Records per ingest invocation at most", new EventSourceMappingOptions().BatchSize, 1, 10_000);
         var batchWindow = CommandOptions.Duration("--batch-window", "How long records wait for a fuller batch", new EventSourceMappingOptions().BatchingWindow);
 

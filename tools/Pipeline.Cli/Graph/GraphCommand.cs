@@ -198,8 +198,8 @@ internal static class GraphCommand
     private static ArchiveSource OpenSource(GraphCommandContext context, GraphInvocation invocation)
     {
         var paths = context.Paths(invocation.StateDir);
-        var stack = StackFile.Read(paths.StackFile);
-        var bucket = invocation.Bucket ?? (invocation.DataDir is null ? stack.ArchiveBucket : null);
+        var stack = StackFile.TryRead(paths.StackFile);
+        var bucket = invocation.Bucket ?? (invocation.DataDir is null ? stack?.Buckets.Archive : null);
         if (invocation.DataDir is not null || bucket is null)
         {
             var dir = invocation.DataDir ?? paths.DefaultDataDir;
@@ -212,8 +212,8 @@ internal static class GraphCommand
         }
 
         var env = context.Environment;
-        var endpoint = invocation.EndpointUrl ?? env.GetVariable(AwsSettings.EndpointUrlVariable) ?? stack.Endpoint;
-        var region = invocation.Region ?? env.GetVariable(AwsSettings.RegionVariable) ?? env.GetVariable(AwsSettings.DefaultRegionVariable) ?? stack.Region ?? AwsSettings.FallbackRegion;
+        var endpoint = invocation.EndpointUrl ?? env.GetVariable(AwsSettings.EndpointUrlVariable) ?? stack?.Endpoint;
+        var region = invocation.Region ?? env.GetVariable(AwsSettings.RegionVariable) ?? env.GetVariable(AwsSettings.DefaultRegionVariable) ?? stack?.Region ?? AwsSettings.FallbackRegion;
         var key = env.GetVariable(AwsSettings.AccessKeyIdVariable);
         var secret = env.GetVariable(AwsSettings.SecretAccessKeyVariable);
         // moto ignores signatures but needs a well-formed one: placeholder keys for a local endpoint.
@@ -264,26 +264,5 @@ internal static class GraphCommand
     private sealed record ArchiveSource(IObjectStore Store, string Bucket, string? LocalRoot, IDisposable? Owner) : IDisposable
     {
         public void Dispose() => Owner?.Dispose();
-    }
-
-    /// <summary>The keys of .pipeline/stack.json that <c>pipeline graph</c> reads.</summary>
-    private sealed record StackFile(string? Endpoint, string? Region, string? ArchiveBucket)
-    {
-        public static StackFile Read(string path)
-        {
-            if (!File.Exists(path))
-            {
-                return new StackFile(null, null, null);
-            }
-
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            var root = doc.RootElement;
-            var bucket = Text(root, "archiveBucket")
-                ?? (root.TryGetProperty("buckets", out var buckets) ? Text(buckets, "archive") : null);
-            return new StackFile(Text(root, "endpoint"), Text(root, "region"), bucket);
-        }
-
-        private static string? Text(JsonElement element, string name) =>
-            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
     }
 }

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
-using Pipeline.Cli.Local.Esm;
 using Pipeline.Cli.Output;
 using Pipeline.Core.Graph;
 using Pipeline.Functions.Configuration;
@@ -41,7 +40,7 @@ internal sealed record UpOptions
 
     public string DemoDirectory { get; init; } = "demo";
 
-    public string MotoExecutable { get; init; } = MotoLauncher.DefaultExecutable;
+    public string MotoExecutable { get; init; } = MotoServer.Executable;
 
     public required string RelayExecutable { get; init; }
 
@@ -71,6 +70,7 @@ internal sealed class LocalStack : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _background = new();
     private readonly List<Task> _backgroundTasks = [];
+    private MotoServer? _motoServer;
     private ChildProcess? _moto;
     private ChildProcess? _relay;
     private AwsClients? _aws;
@@ -139,11 +139,16 @@ internal sealed class LocalStack : IAsyncDisposable
         var paths = _options.Paths;
         Directory.CreateDirectory(paths.LogDir);
 
-        var (moto, endpoint) = await _console.StepAsync(
+        var server = await _console.StepAsync(
             "starting moto_server",
-            () => MotoLauncher.StartAsync(_options.MotoExecutable, paths.Log("moto"), _http, cancellationToken),
-            r => $"moto_server {r.Endpoint.ToString().TrimEnd('/')} (pid {r.Process.Id})").ConfigureAwait(false);
-        _moto = moto;
+            () => MotoServer.StartAsync(
+                new MotoServerOptions { Executable = _options.MotoExecutable, LogPath = paths.Log("moto"), Http = _http, StopWithParent = false, NotFoundHint = ", or pass --moto PATH" },
+                cancellationToken),
+            r => $"moto_server {r.Endpoint.ToString().TrimEnd('/')} (pid {r.ProcessId})").ConfigureAwait(false);
+        _motoServer = server;
+        _moto = server.Process;
+        var moto = server.Process;
+        var endpoint = server.Endpoint;
 
         var settings = new AwsSettings
         {
@@ -382,9 +387,9 @@ internal sealed class LocalStack : IAsyncDisposable
             await _mapping.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_moto is not null)
+        if (_motoServer is not null)
         {
-            await _moto.DisposeAsync().ConfigureAwait(false);
+            await _motoServer.DisposeAsync().ConfigureAwait(false);
         }
 
         _aws?.Dispose();

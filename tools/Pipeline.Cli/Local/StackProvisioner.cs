@@ -23,10 +23,10 @@ internal static class StackNames
     public const int ShardCount = 2;
 
     /// <summary>moto checks no signature; it only routes by the credential scope.</summary>
-    public const string FakeCredential = "testing";
+    public const string FakeCredential = MotoServer.AccessKeyId;
 
     /// <summary>The account moto reports in ARNs.</summary>
-    public const string AccountId = "123456789012";
+    public const string AccountId = MotoServer.AccountId;
 
     public const string DecisionKey = "trace_id";
     public const string DecisionTtlAttribute = "expires_at";

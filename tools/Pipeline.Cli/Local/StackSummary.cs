@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Pipeline.Cli.Local.Esm;
 using Pipeline.Core.Graph;
 using Spectre.Console;
 using Spectre.Console.Rendering;

@@ -21,6 +21,13 @@ internal static class DuckDbQueryRunner
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRows);
         var duckSql = AthenaToDuckDb.Translate(athenaSql);
         using var connection = OpenWithViews(archiveRoot, tables);
+        return Read(connection, duckSql, maxRows);
+    }
+
+    /// <summary>Runs DuckDB SQL (already translated) on an open connection, cells rendered as <see cref="Run"/> does.</summary>
+    public static QueryResult Read(DuckDBConnection connection, string duckSql, int maxRows)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         using var command = connection.CreateCommand();
         command.CommandText = duckSql;
         using var reader = command.ExecuteReader();

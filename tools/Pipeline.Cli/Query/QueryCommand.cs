@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Pipeline.Aws.Athena;
 using Pipeline.Cli.Commands;
+using Pipeline.Cli.Deployed;
 using Pipeline.Core.Query;
 
 namespace Pipeline.Cli.Query;
@@ -32,15 +33,16 @@ internal static class QueryCommand
         var region = new Option<string?>("--region") { Description = "AWS region (default AWS_REGION or us-east-1)" };
         var from = new Option<string?>("--from") { Description = "First day (yyyy-MM-dd) to copy from S3; default dt_from or yesterday" };
         var to = new Option<string?>("--to") { Description = "Last day (yyyy-MM-dd) to copy from S3; default dt_to or today" };
-        var workGroup = new Option<string?>("--workgroup") { Description = "Athena workgroup (--target athena)" };
-        var database = new Option<string?>("--database") { Description = "Glue database (--target athena)", DefaultValueFactory = _ => "xray_pipeline" };
-        var outputLocation = new Option<string?>("--output-location") { Description = "s3:// prefix for Athena results (--target athena)" };
+        var stack = CommandOptions.Stack();
+        var workGroup = new Option<string?>("--workgroup") { Description = "Athena workgroup (--target athena; default: the stack's AthenaWorkGroupName output)" };
+        var database = new Option<string?>("--database") { Description = "Glue database (--target athena; default: the stack's AthenaDatabaseName output)" };
+        var outputLocation = new Option<string?>("--output-location") { Description = "s3:// prefix for Athena results (--target athena; default: the stack's AthenaResultsLocation output)" };
         var athenaDir = new Option<string?>("--athena-dir") { Description = "The athena/ directory (default: found above the working directory)" };
         var parquet = new Option<bool>("--parquet") { Description = "Locally, read segments from its Parquet compaction (segments_parquet)" };
         var stateDir = CommandOptions.StateDir();
 
         var command = new Command("query", "Run Athena SQL over the trace archive: locally with DuckDB, or on Athena");
-        foreach (var option in new Option[] { named, parameters, list, format, maxRows, target, dataDir, bucket, endpoint, region, from, to, workGroup, database, outputLocation, athenaDir, parquet, stateDir })
+        foreach (var option in new Option[] { named, parameters, list, format, maxRows, target, dataDir, bucket, endpoint, region, from, to, stack, workGroup, database, outputLocation, athenaDir, parquet, stateDir })
         {
             command.Add(option);
         }
@@ -67,7 +69,8 @@ internal static class QueryCommand
                 parse.GetValue(outputLocation),
                 parse.GetValue(athenaDir),
                 parse.GetValue(parquet),
-                parse.GetValue(stateDir));
+                parse.GetValue(stateDir),
+                parse.GetValue(stack));
             return await new QueryHandler(context, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)
                 .RunAsync(invocation, cancellationToken).ConfigureAwait(false);
         });
@@ -100,7 +103,8 @@ internal sealed record QueryInvocation(
     string? OutputLocation,
     string? AthenaDir,
     bool Parquet = false,
-    string? StateDir = null);
+    string? StateDir = null,
+    string? Stack = null);
 
 /// <summary>Carries out one <c>pipeline query</c> invocation; exit code 0 on success, 1 on a user error.</summary>
 internal sealed class QueryHandler
@@ -147,7 +151,7 @@ internal sealed class QueryHandler
         catch (Exception e) when (e is QueryParameterException or SqlSyntaxException or ArgumentException
             or InvalidOperationException or AthenaQueryFailedException or TimeoutException or DuckDB.NET.Data.DuckDBException
             or Amazon.Runtime.AmazonServiceException or Pipeline.Aws.Http.AwsServiceException or Pipeline.Runtime.Configuration.ConfigurationException
-            or HttpRequestException or IOException)
+            or DeployedStackException or HttpRequestException or IOException)
         {
             await _error.WriteLineAsync($"pipeline query: {e.Message}").ConfigureAwait(false);
             return 1;
@@ -234,14 +238,16 @@ internal sealed class QueryHandler
     private async Task<QueryResult> RunOnAthenaAsync(QueryInvocation invocation, string athenaSql, CancellationToken cancellationToken)
     {
         var (settings, _) = _context.ResolveAws(_context.Paths(invocation.StateDir), invocation.EndpointUrl, invocation.Region);
-        var client = _context.AthenaFactory(settings);
-        var runner = new AthenaQueryRunner(client, _context.Time, _context.AthenaPollInterval);
+        var target = await AthenaTarget.ResolveAsync(
+            () => _context.CloudFormationFactory(settings), invocation.Stack, invocation.WorkGroup, invocation.Database, invocation.OutputLocation,
+            _context.WorkingDirectory, settings.Region, cancellationToken).ConfigureAwait(false);
+        var runner = new AthenaQueryRunner(_context.AthenaFactory(settings), _context.Time, _context.AthenaPollInterval);
         var outcome = await runner.RunAsync(
-            new AthenaQueryRequest(athenaSql, invocation.Database, invocation.WorkGroup, invocation.OutputLocation),
+            new AthenaQueryRequest(athenaSql, target.Database, target.WorkGroup, target.OutputLocation),
             invocation.MaxRows,
             cancellationToken).ConfigureAwait(false);
         var scanned = outcome.DataScannedInBytes is { } b ? b.ToString(CultureInfo.InvariantCulture) + " bytes scanned" : "bytes scanned unknown";
-        await _error.WriteLineAsync($"pipeline query: Athena {outcome.QueryExecutionId}, {scanned}").ConfigureAwait(false);
+        await _error.WriteLineAsync($"pipeline query: Athena {outcome.QueryExecutionId} in workgroup {target.WorkGroup}, {scanned}").ConfigureAwait(false);
         return new QueryResult(outcome.Columns, outcome.Rows, outcome.Truncated);
     }
 

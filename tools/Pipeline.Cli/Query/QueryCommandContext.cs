@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Pipeline.Aws;
 using Pipeline.Aws.Athena;
+using Pipeline.Aws.CloudFormation;
 using Pipeline.Aws.Configuration;
 using Pipeline.Cli.Local;
 using Pipeline.Runtime.Configuration;
@@ -28,6 +29,7 @@ internal sealed class QueryCommandContext
         WorkingDirectory = workingDirectory;
         OutputIsTerminal = outputIsTerminal;
         AthenaFactory = settings => AthenaClientFactory.Create(settings, _http, Time);
+        CloudFormationFactory = settings => CloudFormationClientFactory.Create(settings, _http, Time);
     }
 
     public TimeProvider Time { get; }
@@ -39,6 +41,9 @@ internal sealed class QueryCommandContext
     /// <summary>Builds the Athena client for <c>--target athena</c> (tests substitute a fake).</summary>
     public Func<AwsSettings, IAthenaClient> AthenaFactory { get; init; }
 
+    /// <summary>Builds the CloudFormation client that finds the deployed stack's outputs (tests substitute a fake).</summary>
+    public Func<AwsSettings, ICloudFormationClient> CloudFormationFactory { get; init; }
+
     /// <summary>Polling interval for Athena (tests shorten it; null: the runner's default).</summary>
     public TimeSpan? AthenaPollInterval { get; init; }
 
@@ -47,16 +52,16 @@ internal sealed class QueryCommandContext
 
     /// <summary>
     /// The shared AWS settings from the environment, overridden by the flags, then completed
-    /// from the state directory's <c>stack.json</c> written by <c>pipeline up</c> (keys read: "endpoint",
-    /// "region", and "archiveBucket" or "buckets": {"archive": ...}). Against a custom endpoint
+    /// from the state directory's <c>stack.json</c> written by <c>pipeline up</c> (its endpoint, region
+    /// and archive bucket, read through <see cref="StackFile"/>). Against a custom endpoint
     /// without a key pair, placeholder keys are used (moto does not check them).
     /// </summary>
     public (AwsSettings Settings, string? ArchiveBucket) ResolveAws(StatePaths paths, string? endpointFlag, string? regionFlag)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        var stack = ReadStack(paths.StackFile);
+        var stack = StackFile.TryRead(paths.StackFile);
         var settings = AwsSettings.FromEnvironment(_environment);
-        var endpoint = endpointFlag ?? stack.Endpoint;
+        var endpoint = endpointFlag ?? stack?.Endpoint;
         if (endpointFlag is not null || (settings.EndpointUrl is null && endpoint is not null))
         {
             settings = settings with { EndpointUrl = new Uri(endpoint!) };
@@ -66,7 +71,7 @@ internal sealed class QueryCommandContext
         {
             settings = settings with { Region = regionFlag };
         }
-        else if (stack.Region is not null && _environment.GetVariable(AwsSettings.RegionVariable) is null && _environment.GetVariable(AwsSettings.DefaultRegionVariable) is null)
+        else if (stack?.Region is not null && _environment.GetVariable(AwsSettings.RegionVariable) is null && _environment.GetVariable(AwsSettings.DefaultRegionVariable) is null)
         {
             settings = settings with { Region = stack.Region };
         }
@@ -76,30 +81,9 @@ internal sealed class QueryCommandContext
             settings = settings with { AccessKeyId = PlaceholderCredential, SecretAccessKey = PlaceholderCredential };
         }
 
-        return (settings, stack.ArchiveBucket);
+        return (settings, stack?.Buckets.Archive);
     }
 
     /// <summary>The shared AWS clients (S3 path-style against a custom endpoint) on the one HttpClient.</summary>
     public AwsClients CreateAwsClients(AwsSettings settings) => AwsClients.Create(settings, _http, Time);
-
-    private static StackFile ReadStack(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return new StackFile(null, null, null);
-        }
-
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        var root = doc.RootElement;
-        var bucket = Text(root, "archiveBucket")
-            ?? (root.TryGetProperty("buckets", out var buckets) ? Text(buckets, "archive") : null);
-        return new StackFile(Text(root, "endpoint"), Text(root, "region"), bucket);
-    }
-
-    private static string? Text(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
-
-    private sealed record StackFile(string? Endpoint, string? Region, string? ArchiveBucket);
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Pipeline.Aws.Athena;
 using Pipeline.Aws.Storage;
+using Pipeline.Cli.Deployed;
 using Pipeline.Cli.Query;
 using Pipeline.Core.Query;
 using Pipeline.Core.Traces;
@@ -165,19 +166,15 @@ internal sealed class AthenaTraceArchive : ITraceArchive
     public const int MaxLines = 50_000;
 
     private readonly AthenaQueryRunner _runner;
-    private readonly string? _database;
-    private readonly string? _workGroup;
-    private readonly string? _outputLocation;
+    private readonly AthenaTarget _target;
 
-    public AthenaTraceArchive(AthenaQueryRunner runner, string? database, string? workGroup, string? outputLocation)
+    public AthenaTraceArchive(AthenaQueryRunner runner, AthenaTarget target)
     {
         _runner = runner;
-        _database = database;
-        _workGroup = workGroup;
-        _outputLocation = outputLocation;
+        _target = target;
     }
 
-    public string Source => $"Athena ({(_workGroup is null ? "default workgroup" : "workgroup " + _workGroup)}, database {_database ?? "default"})";
+    public string Source => $"Athena (workgroup {_target.WorkGroup}, database {_target.Database})";
 
     public bool BytesAreScanned => true;
 
@@ -187,7 +184,7 @@ internal sealed class AthenaTraceArchive : ITraceArchive
     public async Task<TraceArchiveRead> ReadAsync(string traceId, IReadOnlyList<ArchiveHour> hours, CancellationToken cancellationToken)
     {
         var outcome = await _runner.RunAsync(
-            new AthenaQueryRequest(TraceLookupSql.Build(traceId, hours), _database, _workGroup, _outputLocation), MaxLines, cancellationToken).ConfigureAwait(false);
+            new AthenaQueryRequest(TraceLookupSql.Build(traceId, hours), _target.Database, _target.WorkGroup, _target.OutputLocation), MaxLines, cancellationToken).ConfigureAwait(false);
         Executions.Add(outcome.QueryExecutionId);
         var lines = outcome.Rows.Where(r => r.Count > 0 && r[0] is not null).Select(r => Encoding.UTF8.GetBytes(r[0]!)).ToList();
         return new TraceArchiveRead(lines, 0, outcome.DataScannedInBytes ?? 0);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Pipeline.Aws.Athena;
 using Pipeline.Cli.Commands;
+using Pipeline.Cli.Deployed;
 using Pipeline.Cli.Query;
 using Pipeline.Core.Traces;
 
@@ -37,7 +38,8 @@ internal sealed record TraceInvocation(
     string? Database,
     string? OutputLocation,
     string? AthenaDir,
-    string? StateDir = null);
+    string? StateDir = null,
+    string? Stack = null);
 
 /// <summary>
 /// <c>pipeline trace &lt;trace-id&gt;</c>: every segment and subsegment of one trace from the
@@ -66,14 +68,15 @@ internal static class TraceCommand
         var bucket = new Option<string?>("--bucket") { Description = "Archive bucket to read from (default: .pipeline/stack.json)" };
         var endpoint = new Option<string?>("--endpoint-url") { Description = "AWS endpoint (moto); default AWS_ENDPOINT_URL or .pipeline/stack.json" };
         var region = new Option<string?>("--region") { Description = "AWS region (default AWS_REGION or us-east-1)" };
-        var workGroup = new Option<string?>("--workgroup") { Description = "Athena workgroup (--target athena)" };
-        var database = new Option<string?>("--database") { Description = "Glue database (--target athena)", DefaultValueFactory = _ => "xray_pipeline" };
-        var outputLocation = new Option<string?>("--output-location") { Description = "s3:// prefix for Athena results (--target athena)" };
+        var stack = CommandOptions.Stack();
+        var workGroup = new Option<string?>("--workgroup") { Description = "Athena workgroup (--target athena; default: the stack's AthenaWorkGroupName output)" };
+        var database = new Option<string?>("--database") { Description = "Glue database (--target athena; default: the stack's AthenaDatabaseName output)" };
+        var outputLocation = new Option<string?>("--output-location") { Description = "s3:// prefix for Athena results (--target athena; default: the stack's AthenaResultsLocation output)" };
         var athenaDir = new Option<string?>("--athena-dir") { Description = "The athena/ directory (default: found above the working directory)" };
         var stateDir = CommandOptions.StateDir();
 
         var command = new Command("trace", "Show one trace from the archive as a waterfall (or JSON, or an HTML page)");
-        foreach (var option in new Option[] { format, open, from, to, width, target, dataDir, bucket, endpoint, region, workGroup, database, outputLocation, athenaDir, stateDir })
+        foreach (var option in new Option[] { format, open, from, to, width, target, dataDir, bucket, endpoint, region, stack, workGroup, database, outputLocation, athenaDir, stateDir })
         {
             command.Add(option);
         }
@@ -84,7 +87,8 @@ internal static class TraceCommand
             var invocation = new TraceInvocation(
                 parse.GetValue(traceId)!, parse.GetValue(format), parse.GetValue(open), parse.GetValue(from), parse.GetValue(to), parse.GetValue(width),
                 parse.GetValue(target), parse.GetValue(dataDir), parse.GetValue(bucket), parse.GetValue(endpoint), parse.GetValue(region),
-                parse.GetValue(workGroup), parse.GetValue(database), parse.GetValue(outputLocation), parse.GetValue(athenaDir), parse.GetValue(stateDir));
+                parse.GetValue(workGroup), parse.GetValue(database), parse.GetValue(outputLocation), parse.GetValue(athenaDir), parse.GetValue(stateDir),
+                parse.GetValue(stack));
             return await RunAsync(context, invocation, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -100,11 +104,16 @@ internal static class TraceCommand
             }
 
             var plan = Plan(context.Query, invocation, id);
-            using var archive = OpenArchive(context.Query, invocation);
+            using var archive = await OpenArchiveAsync(context.Query, invocation, cancellationToken).ConfigureAwait(false);
             var (tree, read) = await TraceLookup.FindAsync(archive, id, plan, message => error.WriteLine("pipeline trace: " + message), cancellationToken).ConfigureAwait(false);
             if (archive is AthenaTraceArchive athena)
             {
                 await error.WriteLineAsync($"pipeline trace: Athena {string.Join(", ", athena.Executions)}, {read.Bytes.ToString(CultureInfo.InvariantCulture)} bytes scanned").ConfigureAwait(false);
+            }
+
+            if (Unindexed(archive) is { Count: > 0 } unindexed)
+            {
+                await error.WriteLineAsync($"pipeline trace: no trace index for {ArchiveHour.Describe(unindexed)}: read whole (`pipeline index` builds it)").ConfigureAwait(false);
             }
 
             if (tree.IsEmpty)
@@ -146,12 +155,19 @@ internal static class TraceCommand
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or AthenaQueryFailedException or TimeoutException
             or DuckDB.NET.Data.DuckDBException or Amazon.Runtime.AmazonServiceException or Pipeline.Aws.Http.AwsServiceException
-            or Pipeline.Runtime.Configuration.ConfigurationException or HttpRequestException or IOException)
+            or Pipeline.Runtime.Configuration.ConfigurationException or DeployedStackException or HttpRequestException or IOException)
         {
             await error.WriteLineAsync($"pipeline trace: {e.Message}").ConfigureAwait(false);
             return 1;
         }
     }
+
+    private static List<ArchiveHour>? Unindexed(ITraceArchive archive) => archive switch
+    {
+        IndexedTraceArchive indexed => indexed.UnindexedHours,
+        OwningArchive { Inner: IndexedTraceArchive indexed } => indexed.UnindexedHours,
+        _ => null,
+    };
 
     private static TraceLookupPlan Plan(QueryCommandContext context, TraceInvocation invocation, string id)
     {
@@ -176,15 +192,18 @@ internal static class TraceCommand
             ? t
             : throw new ArgumentException($"{what} '{text}' is not a time: use ISO 8601, e.g. 2026-11-25T07:00Z");
 
-    private static ITraceArchive OpenArchive(QueryCommandContext context, TraceInvocation invocation)
+    private static async Task<ITraceArchive> OpenArchiveAsync(QueryCommandContext context, TraceInvocation invocation, CancellationToken cancellationToken)
     {
         AthenaSqlFiles Files() => invocation.AthenaDir is { } dir ? new AthenaSqlFiles(dir) : AthenaSqlFiles.Locate(context.WorkingDirectory);
         var paths = context.Paths(invocation.StateDir);
         var (settings, stackBucket) = context.ResolveAws(paths, invocation.EndpointUrl, invocation.Region);
         if (invocation.Target == QueryTarget.Athena)
         {
+            var target = await AthenaTarget.ResolveAsync(
+                () => context.CloudFormationFactory(settings), invocation.Stack, invocation.WorkGroup, invocation.Database, invocation.OutputLocation,
+                context.WorkingDirectory, settings.Region, cancellationToken).ConfigureAwait(false);
             var runner = new AthenaQueryRunner(context.AthenaFactory(settings), context.Time, context.AthenaPollInterval);
-            return new AthenaTraceArchive(runner, invocation.Database, invocation.WorkGroup, invocation.OutputLocation);
+            return new AthenaTraceArchive(runner, target);
         }
 
         var bucket = invocation.Bucket ?? (invocation.DataDir is null ? stackBucket : null);
@@ -196,16 +215,18 @@ internal static class TraceCommand
                 throw new ArgumentException($"no archive: {dataDir} does not exist (run `pipeline up`, or pass --data-dir or --bucket)");
             }
 
-            return new DuckDbTraceArchive(dataDir, Files().Tables());
+            return new IndexedTraceArchive(new Graph.DirectoryObjectStore(dataDir), "archive", new DuckDbTraceArchive(dataDir, Files().Tables()));
         }
 
         var aws = context.CreateAwsClients(settings);
-        return new OwningArchive(new S3TraceArchive(aws.ObjectStore, bucket, Files().Tables()), aws);
+        return new OwningArchive(new IndexedTraceArchive(aws.ObjectStore, bucket, new S3TraceArchive(aws.ObjectStore, bucket, Files().Tables())), aws);
     }
 
     /// <summary>An archive that also disposes the AWS clients it reads through.</summary>
     private sealed class OwningArchive(ITraceArchive inner, IDisposable owned) : ITraceArchive
     {
+        public ITraceArchive Inner => inner;
+
         public string Source => inner.Source;
 
         public bool BytesAreScanned => inner.BytesAreScanned;

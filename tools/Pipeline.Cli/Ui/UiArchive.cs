@@ -57,16 +57,20 @@ internal sealed class UiArchive : IDisposable
     {
         _root = Path.GetFullPath(root);
         _tables = tables;
-        _traces = new DuckDbTraceArchive(_root, tables);
         _store = new DirectoryObjectStore(_root);
+        _traces = new DuckDbTraceArchive(_root, tables);
     }
 
     public string Root => _root;
 
     public void Dispose() => _traces.Dispose();
 
-    public Task<(TraceTree Tree, TraceReadReport Read)> TraceAsync(string traceId, CancellationToken cancellationToken) =>
-        TraceLookup.FindAsync(_traces, traceId, TraceLookupPlan.ForEpoch(TraceIds.Epoch(traceId)), progress: null, cancellationToken);
+    public async Task<(TraceTree Tree, TraceReadReport Read)> TraceAsync(string traceId, CancellationToken cancellationToken)
+    {
+        // A reader of its own per request: the indexed reader keeps per-lookup lists (requests run concurrently).
+        using var indexed = new IndexedTraceArchive(_store, "archive", _traces, ownsUnindexed: false);
+        return await TraceLookup.FindAsync(indexed, traceId, TraceLookupPlan.ForEpoch(TraceIds.Epoch(traceId)), progress: null, cancellationToken).ConfigureAwait(false);
+    }
 
     public SearchResult Search(TraceSearch search)
     {
@@ -79,8 +83,11 @@ internal sealed class UiArchive : IDisposable
             return new SearchResult([], [], hours, 0);
         }
 
-        var rows = DuckDbQueryRunner.Run(TraceSearchSql.Traces(search), _root, _tables, TraceSearch.MaxLimit).Rows;
-        var histogram = DuckDbQueryRunner.Run(TraceSearchSql.Histogram(search), _root, _tables, 1000).Rows
+        // One scan of the window: the matches go to a temporary table that both the rows and the histogram read.
+        using var connection = DuckDbQueryRunner.OpenWithViews(_root, _tables);
+        DuckDbQueryRunner.Execute(connection, "CREATE TEMP TABLE matches AS " + AthenaToDuckDb.Translate(TraceSearchSql.Matches(search)));
+        var rows = DuckDbQueryRunner.Read(connection, AthenaToDuckDb.Translate(TraceSearchSql.TracesOfMatches(search.Limit)), TraceSearch.MaxLimit).Rows;
+        var histogram = DuckDbQueryRunner.Read(connection, AthenaToDuckDb.Translate(TraceSearchSql.HistogramOfMatches()), 1000).Rows
             .Select(r => (int.Parse(r[0]!, CultureInfo.InvariantCulture), long.Parse(r[1]!, CultureInfo.InvariantCulture))).ToList();
         var traces = rows.Select(r => new TraceSummary(
             r[0]!, Number(r[1]), Number(r[2]), (long)Number(r[3]), r[4] == "true", r[5] == "true", r[6] == "true",

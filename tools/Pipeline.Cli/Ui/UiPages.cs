@@ -41,6 +41,7 @@ internal static class UiPages
         .muted{color:var(--muted)}.added{color:var(--ok)}.removed{color:var(--fault)}
         .report{border:1px solid var(--line);padding:12px;margin:12px 0}.report img{max-width:100%;height:auto;display:block;border:1px solid var(--line)}
         pre.sample{max-height:200px}
+        main code,table.results td{overflow-wrap:anywhere}
         """;
 
     public static string ReportChartPath(DateOnly day) => $"/reports/{day:yyyy-MM-dd}/chart.png";

@@ -186,6 +186,10 @@ public sealed class UiBrowserTests : IClassFixture<UiServerFixture>, IClassFixtu
         }
     }
 
-    private static async Task Screenshot(IPage page, string name) =>
+    private static async Task Screenshot(IPage page, string name)
+    {
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDir, name + ".png"), FullPage = true });
+        // The copy for docs/screenshots: the first screen as a JPEG, small enough to commit.
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDir, "docs", name + ".jpg"), Type = ScreenshotType.Jpeg, Quality = 70 });
+    }
 }

@@ -14,6 +14,7 @@ using Pipeline.Testing.Builders;
 using Pipeline.Testing.Faults;
 using Pipeline.Runtime.Configuration;
 using Pipeline.Testing.Iam;
+using Pipeline.LocalAws.Moto;
 
 namespace Pipeline.IntegrationTests.Deploy.LeastPrivilege;
 

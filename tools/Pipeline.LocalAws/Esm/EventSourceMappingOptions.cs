@@ -1,11 +1,11 @@
-namespace Pipeline.Cli.Local.Esm;
+namespace Pipeline.LocalAws.Esm;
 
 /// <summary>
 /// How the local event-source mapping batches and retries; the defaults follow template.yaml's
 /// mapping (ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts 10) with a
 /// shorter batching window so local traffic reaches the archive in about a second.
 /// </summary>
-internal sealed record EventSourceMappingOptions
+public sealed record EventSourceMappingOptions
 {
     /// <summary>Lambda's synchronous invocation payload limit (6 MB): a batch never exceeds it.</summary>
     public const long MaxPayloadBytes = 6L * 1024 * 1024;
@@ -23,6 +23,13 @@ internal sealed record EventSourceMappingOptions
     public int MaxRetryAttempts { get; init; } = 10;
 
     public bool BisectOnFunctionError { get; init; } = true;
+
+    /// <summary>
+    /// Records the retry after a function error may read when it is not bisected (default: the
+    /// batch size). Lambda's retry comes back longer when records arrived behind a batch the
+    /// batching window cut short; the proof tests set this to produce that shape on demand.
+    /// </summary>
+    public int? RetryBatchSize { get; init; }
 
     /// <summary>The function's timeout: the deadline each invocation gets.</summary>
     public TimeSpan InvocationTimeout { get; init; } = TimeSpan.FromMinutes(5);

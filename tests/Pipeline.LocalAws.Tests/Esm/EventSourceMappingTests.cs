@@ -3,11 +3,11 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using Pipeline.Cli.Local.Esm;
 using Pipeline.Functions.Events;
 using Pipeline.Lambda;
+using Pipeline.LocalAws.Esm;
 
-namespace Pipeline.Cli.Tests.Local;
+namespace Pipeline.LocalAws.Tests.Esm;
 
 /// <summary>The local event-source mapping against an in-memory stream and a scripted function.</summary>
 public sealed class EventSourceMappingTests

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Pipeline.Aws.Kinesis;
 
-namespace Pipeline.Cli.Tests.Local;
+namespace Pipeline.LocalAws.Tests.Esm;
 
 /// <summary>
 /// An in-memory Kinesis stream for the event-source mapping: shards of records with per-shard

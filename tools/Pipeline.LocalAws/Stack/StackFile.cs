@@ -1,14 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Pipeline.Cli.Local;
+namespace Pipeline.LocalAws.Stack;
 
 /// <summary>
 /// <c>.pipeline/stack.json</c>: what <c>pipeline up</c> is running, for the other commands
 /// (status, send, report, down, query) and for people. Written once the stack is ready, removed
 /// when <c>up</c> exits cleanly (so <c>pipeline query</c> then reads the on-disk archive).
 /// </summary>
-internal sealed record StackFile
+public sealed record StackFile
 {
     public required string Endpoint { get; init; }
 
@@ -67,15 +67,15 @@ internal sealed record StackFile
     }
 }
 
-internal sealed record StackBuckets(string Archive, string? Demo);
+public sealed record StackBuckets(string Archive, string? Demo);
 
 /// <param name="Udp">Where SDKs send segments (host:port).</param>
 /// <param name="Tcp">The SDKs' sampling endpoint (host:port).</param>
 /// <param name="DaemonAddress">The AWS_XRAY_DAEMON_ADDRESS value for an SDK.</param>
-internal sealed record StackRelay(string Udp, string Tcp, string DaemonAddress);
+public sealed record StackRelay(string Udp, string Tcp, string DaemonAddress);
 
 /// <summary>Process ids: <c>Up</c> is the <c>pipeline up</c> process that <c>down</c> signals.</summary>
-internal sealed record StackPids
+public sealed record StackPids
 {
     public required int Up { get; init; }
 
@@ -91,13 +91,9 @@ internal sealed record StackPids
 }
 
 /// <summary>Counters <c>pipeline up</c> refreshes in <c>.pipeline/counters.json</c> for <c>pipeline status</c>.</summary>
-internal sealed record CounterFile(DateTimeOffset UpdatedAt, IReadOnlyDictionary<string, long> Counters, IReadOnlyList<string> GraphEdges);
+public sealed record CounterFile(DateTimeOffset UpdatedAt, IReadOnlyDictionary<string, long> Counters, IReadOnlyList<string> GraphEdges);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StackFile))]
 [JsonSerializable(typeof(CounterFile))]
-internal sealed partial class StackJsonContext : JsonSerializerContext;
-
-/// <summary>Plain JSON values, reflection-free.</summary>
-[JsonSerializable(typeof(JsonElement))]
-internal sealed partial class CliJsonContext : JsonSerializerContext;
+public sealed partial class StackJsonContext : JsonSerializerContext;

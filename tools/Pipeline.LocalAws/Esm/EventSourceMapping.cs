@@ -1,13 +1,13 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pipeline.Aws.Kinesis;
-using Pipeline.Functions.Events;
 using Pipeline.Lambda;
+using Pipeline.LocalAws.Moto;
 
-namespace Pipeline.Cli.Local.Esm;
+namespace Pipeline.LocalAws.Esm;
 
 /// <summary>Why records were delivered again or not at all. Each has a counter.</summary>
-internal enum DeliveryOutcome
+public enum DeliveryOutcome
 {
     /// <summary>The function reported batchItemFailures: re-delivered from the first failed record.</summary>
     PartialFailure,
@@ -22,7 +22,7 @@ internal enum DeliveryOutcome
 }
 
 /// <summary>The mapping's counters, updated by every shard poller.</summary>
-internal sealed class DeliveryCounters
+public sealed class DeliveryCounters
 {
     private readonly long[] _outcomes = new long[Enum.GetValues<DeliveryOutcome>().Length];
     private long _invocations;
@@ -66,7 +66,7 @@ internal sealed class DeliveryCounters
 /// the records before the first failed one and re-delivers from there; a function error retries
 /// the batch bisected; after MaxRetryAttempts the records are discarded and counted.
 /// </summary>
-internal sealed class EventSourceMapping : IAsyncDisposable
+public sealed class EventSourceMapping : IAsyncDisposable
 {
     private readonly IKinesisClient _kinesis;
     private readonly string _stream;
@@ -79,6 +79,7 @@ internal sealed class EventSourceMapping : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly List<Task> _pollers = [];
+    private readonly List<ShardPoller> _shardPollers = [];
 
     public EventSourceMapping(
         IKinesisClient kinesis, string stream, string streamArn, string region,
@@ -97,7 +98,7 @@ internal sealed class EventSourceMapping : IAsyncDisposable
 
     public DeliveryCounters Counters { get; } = new();
 
-    public string FunctionArn { get; init; } = $"arn:aws:lambda:us-east-1:{StackNames.AccountId}:function:ingest";
+    public string FunctionArn { get; init; } = $"arn:aws:lambda:us-east-1:{MotoServer.AccountId}:function:ingest";
 
     /// <summary>
     /// Lists the shards, builds one handler per shard (one sandbox each, as Lambda runs one per
@@ -111,7 +112,33 @@ internal sealed class EventSourceMapping : IAsyncDisposable
             var handler = await _handlerFactory(cancellationToken).ConfigureAwait(false);
             var iterator = await _kinesis.GetShardIteratorAsync(_stream, shard.ShardId, ShardIteratorType.TrimHorizon, null, cancellationToken).ConfigureAwait(false);
             var poller = new ShardPoller(this, shard.ShardId, handler, iterator);
+            _shardPollers.Add(poller);
             _pollers.Add(Task.Run(poller.RunAsync, CancellationToken.None));
+        }
+    }
+
+    /// <summary>
+    /// Completes once every shard has been read to its end by a GetRecords call that started after
+    /// this call, with nothing left to deliver (Lambda's IteratorAge at zero): whatever was in the
+    /// stream when it was called has been delivered and acknowledged, or discarded and counted.
+    /// </summary>
+    public async Task WaitUntilCaughtUpAsync(CancellationToken cancellationToken)
+    {
+        var after = _shardPollers.Select(p => p.ReadsStarted).ToList();
+        while (true)
+        {
+            var caughtUp = true;
+            for (var i = 0; i < _shardPollers.Count; i++)
+            {
+                caughtUp &= _pollers[i].IsCompleted || _shardPollers[i].LastIdleRead > after[i];
+            }
+
+            if (caughtUp)
+            {
+                return;
+            }
+
+            await Task.Delay(_options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -153,6 +180,14 @@ internal sealed class EventSourceMapping : IAsyncDisposable
         private int _limit = owner._options.BatchSize;
         private string? _failingFrom;
         private int _attempts;
+        private long _readsStarted;
+        private long _lastIdleRead;
+
+        /// <summary>GetRecords calls started (numbered from 1).</summary>
+        public long ReadsStarted => Interlocked.Read(ref _readsStarted);
+
+        /// <summary>The number of the last GetRecords call that found the shard's end with nothing buffered or failing.</summary>
+        public long LastIdleRead => Interlocked.Read(ref _lastIdleRead);
 
         private EventSourceMappingOptions Options => owner._options;
 
@@ -224,8 +259,14 @@ internal sealed class EventSourceMapping : IAsyncDisposable
             _iterator ??= _checkpoint is null
                 ? await owner._kinesis.GetShardIteratorAsync(owner._stream, shardId, ShardIteratorType.TrimHorizon, null, cancellationToken).ConfigureAwait(false)
                 : await owner._kinesis.GetShardIteratorAsync(owner._stream, shardId, ShardIteratorType.AfterSequenceNumber, _checkpoint, cancellationToken).ConfigureAwait(false);
+            var number = Interlocked.Increment(ref _readsStarted);
             var read = await owner._kinesis.GetRecordsAsync(_iterator, _limit - _buffer.Count, cancellationToken).ConfigureAwait(false);
             _iterator = read.NextShardIterator;
+            if (read.Records.Count == 0 && _buffer.Count == 0 && _failingFrom is null)
+            {
+                Interlocked.Exchange(ref _lastIdleRead, number);
+            }
+
             if (read.Records.Count > 0)
             {
                 if (_buffer.Count == 0)
@@ -295,7 +336,7 @@ internal sealed class EventSourceMapping : IAsyncDisposable
             return _buffer.GetRange(0, count);
         }
 
-        private async Task<(IReadOnlyList<BatchItemFailure>? Failures, Exception? Error)> InvokeAsync(byte[] payload)
+        private async Task<(IReadOnlyList<string?>? Failures, Exception? Error)> InvokeAsync(byte[] payload)
         {
             var now = Time.GetUtcNow();
             using var deadline = new CancellationTokenSource(Options.InvocationTimeout, Time);
@@ -307,8 +348,7 @@ internal sealed class EventSourceMapping : IAsyncDisposable
                 var output = await handler.HandleAsync(input, context).ConfigureAwait(false);
                 await using (output.ConfigureAwait(false))
                 {
-                    var response = await JsonSerializer.DeserializeAsync(output, EventsJsonContext.Default.KinesisBatchResponse, deadline.Token).ConfigureAwait(false);
-                    return (response?.BatchItemFailures ?? [], null);
+                    return (await BatchResponse.ReadFailuresAsync(output, deadline.Token).ConfigureAwait(false), null);
                 }
             }
             catch (Exception e)
@@ -318,14 +358,14 @@ internal sealed class EventSourceMapping : IAsyncDisposable
         }
 
         /// <summary>Index of the lowest failed record, or null when an identifier names no record of the batch.</summary>
-        private static int? FirstFailed(List<KinesisRecord> batch, IReadOnlyList<BatchItemFailure> failures)
+        private static int? FirstFailed(List<KinesisRecord> batch, IReadOnlyList<string?> failures)
         {
             var first = int.MaxValue;
             foreach (var failure in failures)
             {
-                var index = string.IsNullOrEmpty(failure.ItemIdentifier)
+                var index = string.IsNullOrEmpty(failure)
                     ? -1
-                    : batch.FindIndex(r => string.Equals(r.SequenceNumber, failure.ItemIdentifier, StringComparison.Ordinal));
+                    : batch.FindIndex(r => string.Equals(r.SequenceNumber, failure, StringComparison.Ordinal));
                 if (index < 0)
                 {
                     return null;
@@ -357,6 +397,10 @@ internal sealed class EventSourceMapping : IAsyncDisposable
             {
                 _limit = (batch.Count - failedIndex + 1) / 2;
             }
+            else if (bisect && Options.RetryBatchSize is { } retryLimit)
+            {
+                _limit = retryLimit;
+            }
 
             // Re-read from the checkpoint: the retry starts at the failed record and may be longer.
             _buffer.Clear();
@@ -386,5 +430,34 @@ internal sealed class EventSourceMapping : IAsyncDisposable
                 // Stop requested: go on draining (or abort) at once.
             }
         }
+    }
+}
+
+/// <summary>
+/// Reads the function's ReportBatchItemFailures answer as the Lambda service does, independently
+/// of the functions' own response model (so local mode checks that model against the wire shape):
+/// <c>{"batchItemFailures":[{"itemIdentifier":"&lt;seq&gt;"}]}</c>; null, <c>{}</c> or an empty list is success.
+/// </summary>
+internal static class BatchResponse
+{
+    public static async Task<IReadOnlyList<string?>> ReadFailuresAsync(Stream output, CancellationToken cancellationToken)
+    {
+        using var json = await JsonDocument.ParseAsync(output, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (json.RootElement.ValueKind != JsonValueKind.Object
+            || !json.RootElement.TryGetProperty("batchItemFailures"u8, out var failures)
+            || failures.ValueKind != JsonValueKind.Array)
+        {
+            return [];
+        }
+
+        var identifiers = new List<string?>(failures.GetArrayLength());
+        foreach (var failure in failures.EnumerateArray())
+        {
+            identifiers.Add(failure.ValueKind == JsonValueKind.Object && failure.TryGetProperty("itemIdentifier"u8, out var id) && id.ValueKind == JsonValueKind.String
+                ? id.GetString()
+                : null);
+        }
+
+        return identifiers;
     }
 }
