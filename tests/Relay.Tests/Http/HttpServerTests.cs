@@ -216,8 +216,10 @@ public sealed class HttpServerTests : IAsyncDisposable
 
         refused.Should().StartWith("HTTP/1.1 503").And.Contain("Retry-After: 1");
         server.Metrics.Refused.Should().Be(1);
-        release.SetResult();
+        // Stop first, then let the handlers finish: their answers are written while the server is
+        // stopping, so each must close its connection (released first, they could race the stop).
         var stopping = server.StopAsync();
+        release.SetResult();
         foreach (var text in await Task.WhenAll(held))
         {
             text.Should().StartWith("HTTP/1.1 200").And.Contain("Connection: close");
