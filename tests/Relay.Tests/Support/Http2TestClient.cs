@@ -47,7 +47,26 @@ internal sealed class Http2TestClient : IAsyncDisposable
         return client;
     }
 
-    public async Task WriteAsync(byte[] bytes) => await _stream.WriteAsync(bytes, TestContext.Current.CancellationToken);
+    /// <summary>Writes; once the server has closed the connection (it refused a flood), later writes are dropped so the test can read its answer.</summary>
+    public async Task WriteAsync(byte[] bytes)
+    {
+        if (PeerClosed)
+        {
+            return;
+        }
+
+        try
+        {
+            await _stream.WriteAsync(bytes, TestContext.Current.CancellationToken);
+        }
+        catch (IOException)
+        {
+            PeerClosed = true;
+        }
+    }
+
+    /// <summary>A write failed because the server closed the connection.</summary>
+    public bool PeerClosed { get; private set; }
 
     public Task SendAsync(Http2FrameType type, byte flags, int streamId, ReadOnlySpan<byte> payload) => WriteAsync(Http2Wire.Frame(type, flags, streamId, payload));
 
