@@ -27,6 +27,15 @@ internal static class CommandOptions
         HelpName = "host:port",
     };
 
+    /// <summary>An address flag that also takes <c>off</c> (null).</summary>
+    public static Option<IPEndPoint?> OptionalEndpoint(string name, string description, string defaultValue) => new(name)
+    {
+        Description = description + " ('off' disables it)",
+        DefaultValueFactory = _ => IPEndPoint.Parse(defaultValue),
+        CustomParser = r => r.Tokens.Count > 0 && string.Equals(r.Tokens[0].Value, "off", StringComparison.OrdinalIgnoreCase) ? null : ParseEndpoint(r),
+        HelpName = "host:port|off",
+    };
+
     /// <summary>A duration flag in the one grammar (<see cref="Durations"/>: 500ms, 30s, 5m, 1h): text on the command line and in help, checked at parse time.</summary>
     public static Option<string> Duration(string name, string description, TimeSpan defaultValue)
     {
