@@ -133,7 +133,7 @@ internal static class SendCommand
         var random = seed is { } s ? new Random(s) : new Random();
         var generator = new SyntheticOtlpTraces(random, context.Time);
         var sender = new OtlpHttpSender(context.Http, new Uri($"http://{address}/"), context.Time);
-        long spans = 0, requests = 0;
+        long spans = 0, requests = 0, retried = 0, rejected = 0;
         try
         {
             for (var first = 0; first < traces; first += OtlpTracesPerRequest)
@@ -154,11 +154,19 @@ internal static class SendCommand
                 if (!result.Ok)
                 {
                     await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"pipeline send --otlp: {sender.TracesUrl} answered {result.Status}: {result.Detail.Trim()} (after {spans} span(s) in {requests} request(s))")).ConfigureAwait(false);
+                        $"pipeline send --otlp: {sender.TracesUrl} answered {result.Status} after {result.Attempts} attempt(s): {result.Detail.Trim()} (sent before: {spans} span(s) in {requests} request(s))")).ConfigureAwait(false);
                     return 1;
                 }
 
-                spans += requestSpans;
+                retried += result.Attempts - 1;
+                rejected += result.RejectedSpans;
+                if (result.RejectedSpans > 0 || result.Detail.Length > 0)
+                {
+                    await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"pipeline send --otlp: {sender.TracesUrl} refused {result.RejectedSpans} of {requestSpans} span(s): {result.Detail}")).ConfigureAwait(false);
+                }
+
+                spans += requestSpans - result.RejectedSpans;
                 requests++;
             }
         }
@@ -169,8 +177,8 @@ internal static class SendCommand
         }
 
         await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"sent {spans} span(s) in {traces} trace(s) as {requests} OTLP/HTTP request(s) to {sender.TracesUrl}")).ConfigureAwait(false);
-        return 0;
+            $"sent {spans} span(s) in {traces} trace(s) as {requests} OTLP/HTTP request(s) to {sender.TracesUrl} ({retried} retried, {rejected} span(s) refused)")).ConfigureAwait(false);
+        return rejected == 0 ? 0 : 1;
     }
 
     private static async Task<(long Sent, long Skipped)> SendFilesAsync(DatagramSender sender, IEnumerable<string> files, CancellationToken cancellationToken)

@@ -62,7 +62,7 @@ internal static class UpCommand
                 Udp = udpEndpoint,
                 Tcp = parse.GetValue(tcp) ?? udpEndpoint,
                 Metrics = parse.GetValue(metrics)!,
-                OtlpHttp = parse.GetValue(otlpHttp),
+                OtlpHttp = parse.GetValue(otlpHttp).Endpoint,
                 Paths = paths,
                 DataDir = parse.GetValue(noDataDir) ? null : Path.GetFullPath(parse.GetValue(dataDir) ?? paths.DefaultDataDir, context.WorkingDirectory),
                 GraphEvery = parse.GetDuration(graphEvery),
