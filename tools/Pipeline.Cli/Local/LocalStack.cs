@@ -250,9 +250,11 @@ internal sealed class LocalStack : IAsyncDisposable
         }
 
         _demo = await _console.StepAsync(
-            "starting service-a and service-b",
+            stack.Relay.OtlpEndpoint is null ? "starting service-a and service-b (service-c needs OTLP: --otlp-http is off)" : "starting service-a, service-b and service-c",
             () => DemoApps.StartAsync(directory, stack, _options.DemoRequests, _options.DemoRps, _options.Paths, cancellationToken),
-            d => $"demo: service-a {d.ServiceA!.ToString().TrimEnd('/')} -> service-b {d.ServiceB!.ToString().TrimEnd('/')}, traffic {_options.DemoRequests} requests at {_options.DemoRps}/s").ConfigureAwait(false);
+            d => $"demo: service-a {d.ServiceA!.ToString().TrimEnd('/')} -> service-b {d.ServiceB!.ToString().TrimEnd('/')} (aws-xray-sdk)"
+                + (d.ServiceC is { } c ? $" -> service-c {c.ToString().TrimEnd('/')} (OpenTelemetry)" : "")
+                + $", traffic {_options.DemoRequests} requests at {_options.DemoRps}/s").ConfigureAwait(false);
         Stack = stack with { Pids = stack.Pids with { Demo = _demo.Pids } };
         Stack.Write(_options.Paths.StackFile);
         if (Graph is not null && _demo.Traffic is { } traffic)
