@@ -11,7 +11,7 @@
 'use strict';
 const api = require('@opentelemetry/api');
 const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
-const { resourceFromAttributes } = require('@opentelemetry/resources');
+const { defaultResource, resourceFromAttributes } = require('@opentelemetry/resources');
 const { AWSXRayIdGenerator } = require('@opentelemetry/id-generator-aws-xray');
 
 const protocol = process.env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf';
@@ -41,7 +41,7 @@ const recording = {
 
 const provider = new BasicTracerProvider({
   idGenerator: new AWSXRayIdGenerator(),
-  resource: resourceFromAttributes({ 'service.name': process.env.TEST_SERVICE_NAME || 'otel-js-test', 'service.version': '2.0.0', 'deployment.environment.name': 'test' }),
+  resource: defaultResource().merge(resourceFromAttributes({ 'service.name': process.env.TEST_SERVICE_NAME || 'otel-js-test', 'service.version': '2.0.0', 'deployment.environment.name': 'test' })),
   spanProcessors: [new BatchSpanProcessor(recording, { maxExportBatchSize: 100, maxQueueSize: 20000, scheduledDelayMillis: 200 })],
 });
 const tracer = provider.getTracer('pipeline-otel-js-test', '1.0.0');
