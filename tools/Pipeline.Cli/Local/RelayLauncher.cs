@@ -1,5 +1,5 @@
 using System.Net;
-using System.Text.Json;
+using Pipeline.LocalAws.Relay;
 
 namespace Pipeline.Cli.Local;
 
@@ -44,7 +44,7 @@ internal static class RelayLauncher
         string executable, IPEndPoint udp, IPEndPoint tcp, IPEndPoint metrics, IPEndPoint? otlpHttp, Uri kinesis, string region, string stream,
         string spoolDir, string logPath, CancellationToken cancellationToken)
     {
-        var ready = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ready = new TaskCompletionSource<RelayReadyLine>(TaskCreationOptions.RunContinuationsAsynchronously);
         var child = ChildProcess.Start(
             "relay",
             executable,
@@ -69,17 +69,9 @@ internal static class RelayLauncher
             logPath,
             line =>
             {
-                if (line.Contains("\"relay ready\"", StringComparison.Ordinal))
+                if (RelayReadyLine.TryParse(line, out var started))
                 {
-                    try
-                    {
-                        using var json = JsonDocument.Parse(line);
-                        ready.TrySetResult(json.RootElement.Clone());
-                    }
-                    catch (JsonException)
-                    {
-                        // Not the JSON log line we look for.
-                    }
+                    ready.TrySetResult(started);
                 }
             });
 
@@ -93,11 +85,6 @@ internal static class RelayLauncher
         }
 
         var line = await ready.Task.ConfigureAwait(false);
-        return new Started(
-            child,
-            IPEndPoint.Parse(line.GetProperty("udp").GetString()!),
-            IPEndPoint.Parse(line.GetProperty("tcp").GetString()!),
-            IPEndPoint.Parse(line.GetProperty("metrics").GetString()!),
-            line.TryGetProperty("otlp_http", out var otlp) && otlp.GetString() is { } otlpText ? IPEndPoint.Parse(otlpText) : null);
+        return new Started(child, line.Udp, line.Tcp, line.Metrics ?? throw new InvalidOperationException("the relay started without its metrics listener"), line.OtlpHttp);
     }
 }
