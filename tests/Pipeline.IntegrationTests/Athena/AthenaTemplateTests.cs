@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Pipeline.LocalAws.Processes;
 using Pipeline.Testing;
 
 namespace Pipeline.IntegrationTests.Athena;
@@ -40,28 +40,8 @@ public sealed partial class AthenaTemplateTests
 
     private static async Task<(int Code, string Output)> RunAsync(string tool, params string[] args)
     {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {tool}");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(ToolTimeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
+        var result = await ChildProcess.RunAsync(tool, args, new Dictionary<string, string?>(), ToolTimeout, TestContext.Current.CancellationToken);
+        return (result.ExitCode, result.StandardOutput + result.StandardError);
     }
 
     [GeneratedRegex(@"Type: AWS::Athena::NamedQuery\n    Properties:\n      Name: ""([^""]+)""")]
