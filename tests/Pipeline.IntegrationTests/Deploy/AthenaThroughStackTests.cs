@@ -27,12 +27,12 @@ public sealed class AthenaThroughStackTests(TransformedTemplate template, Deploy
 
     private FaultProxy Proxy => _proxy ?? throw new InvalidOperationException("not initialized");
 
-    private string WorkGroup => (string)rehearsal.Facts["outputs"]![DeployedStack.AthenaWorkGroupName]!;
+    private string StackWorkGroup => (string)rehearsal.Facts["outputs"]![DeployedStack.AthenaWorkGroupName]!;
 
     public async ValueTask InitializeAsync()
     {
         var ct = TestContext.Current.CancellationToken;
-        await RehearsedStackAws.CreateWorkGroupAsync(rehearsal.Server.Endpoint, WorkGroup, ct);
+        await RehearsedStackAws.CreateWorkGroupAsync(rehearsal.Server.Endpoint, StackWorkGroup, ct);
         _proxy = await FaultProxy.StartRecordingAsync(rehearsal.Server.Endpoint, cancellationToken: ct);
     }
 
@@ -67,14 +67,14 @@ public sealed class AthenaThroughStackTests(TransformedTemplate template, Deploy
             "trace", traceId, "--target", "athena", "--stack", DeployRehearsal.StackName);
 
         query.Code.Should().Be(0, query.Error);
-        query.Error.Should().Contain($"in workgroup {WorkGroup}");
+        query.Error.Should().Contain($"in workgroup {StackWorkGroup}");
         trace.Code.Should().Be(0, trace.Error);
         trace.Output.Should().Contain(traceId);
         var starts = Starts();
         starts.Should().HaveCountGreaterThanOrEqualTo(2, "one query and at least one trace lookup");
         starts.Should().AllSatisfy(start =>
         {
-            ((string?)start["WorkGroup"]).Should().Be(WorkGroup);
+            ((string?)start["WorkGroup"]).Should().Be(StackWorkGroup);
             ((string?)start["QueryExecutionContext"]!["Database"]).Should().Be((string?)outputs[DeployedStack.AthenaDatabaseName]);
             ((string?)start["ResultConfiguration"]!["OutputLocation"]).Should().Be((string?)outputs[DeployedStack.AthenaResultsLocation]);
         });

@@ -207,7 +207,7 @@ public sealed class VerifyRehearsalTests(DeployRehearsal rehearsal) : IClassFixt
     private Dictionary<string, string> Environment(string logicalId)
     {
         var environment = rehearsal.Item("functions", logicalId)["environment"]!.AsObject()
-            .ToDictionary(e => e.Key, e => (string)e.Value!, StringComparer.Ordinal);
+            .ToDictionary(e => e.Key, e => e.Value!.ToString(), StringComparer.Ordinal); // moto hands some values back as JSON numbers
         environment[AwsSettings.EndpointUrlVariable] = Moto.ToString().TrimEnd('/');
         environment[AwsSettings.RegionVariable] = SamScript.Region;
         environment[AwsSettings.AccessKeyIdVariable] = MotoServer.AccessKeyId;

@@ -70,8 +70,8 @@ public sealed class PollingRateMotoTests : IClassFixture<MotoFixture>
         }
 
         limiter.Waits.Should().BePositive("the consumers asked for more than the limit, so the test exercised it");
-        first.Records.Should().Be(Puts * RecordsPerPut, "each consumer reads every record of the stream once");
-        second.Records.Should().Be(Puts * RecordsPerPut);
+        first.Received.Should().Be(Puts * RecordsPerPut, "each consumer reads every record of the stream once");
+        second.Received.Should().Be(Puts * RecordsPerPut);
     }
 
     [Fact]
@@ -151,7 +151,7 @@ public sealed class PollingRateMotoTests : IClassFixture<MotoFixture>
     {
         private int _records;
 
-        public int Records => Volatile.Read(ref _records);
+        public int Received => Volatile.Read(ref _records);
 
         public async Task<Stream> HandleAsync(Stream input, InvocationContext context)
         {
