@@ -23,7 +23,7 @@ public static class TraceJson
             w.WriteNumber("end_time", tree.End);
             w.WriteNumber("duration_ms", Round(tree.Duration * 1000));
             w.WriteNumber("segments", tree.SegmentCount);
-            w.WriteNumber("spans", tree.Spans.Count);
+            w.WriteNumber("span_count", tree.Spans.Count);
             w.WriteBoolean("error", tree.HasError);
             w.WriteBoolean("fault", tree.HasFault);
             w.WriteBoolean("throttle", tree.HasThrottle);

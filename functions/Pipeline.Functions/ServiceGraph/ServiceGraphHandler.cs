@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
+using Microsoft.Extensions.Logging;
 using Pipeline.Aws.Storage;
 using Pipeline.Core.Graph;
 using Pipeline.Functions.Events;
@@ -14,7 +15,10 @@ namespace Pipeline.Functions.ServiceGraph;
 /// The <c>service-graph</c> function: an EventBridge schedule event in, the graph of the previous
 /// full window before the event's <c>time</c> out (JSON, SVG, DOT under graphs/). The event's
 /// <c>detail</c> may name another window: <c>{"windowStart":"2026-11-25T12:00:00Z","windowEnd":"..."}</c>
-/// (a rerun or backfill). Response: <c>{"json":"graphs/...json","svg":"...","dot":"...","engine":"stream","nodes":N,"edges":M}</c>.
+/// (a rerun or backfill). Then it writes the trace-id index of the hours that have closed
+/// (<see cref="TraceIndexWriter"/>), so that <c>pipeline trace</c> opens one or two objects of an
+/// hour. Response: <c>{"json":"graphs/...json","svg":"...","dot":"...","engine":"stream","nodes":N,"edges":M,
+/// "traceIndex":{"built":B,"current":C,"failed":F}}</c>.
 /// </summary>
 public sealed class ServiceGraphHandler : ILambdaHandler
 {
@@ -59,6 +63,7 @@ public sealed class ServiceGraphHandler : ILambdaHandler
         var (start, end) = Window(scheduled);
         var job = new ServiceGraphJob(_store, _options, _sql, context.Logger);
         var outputs = await job.RunAsync(start, end, cancellationToken: context.CancellationToken).ConfigureAwait(false);
+        var indexed = await IndexClosedHoursAsync(start, end, scheduled.Time, context).ConfigureAwait(false);
         var response = new MemoryStream();
         await using (var writer = new Utf8JsonWriter(response))
         {
@@ -69,11 +74,50 @@ public sealed class ServiceGraphHandler : ILambdaHandler
             writer.WriteString("engine"u8, outputs.EngineUsed);
             writer.WriteNumber("nodes"u8, outputs.Document.Services.Count);
             writer.WriteNumber("edges"u8, outputs.Document.Services.Sum(s => s.Edges.Count));
+            writer.WriteStartObject("traceIndex"u8);
+            writer.WriteNumber("built"u8, indexed.Built);
+            writer.WriteNumber("current"u8, indexed.Current);
+            writer.WriteNumber("failed"u8, indexed.Failed);
+            writer.WriteEndObject();
             writer.WriteEndObject();
         }
 
         response.Position = 0;
         return response;
+    }
+
+    /// <summary>
+    /// Keeps the trace-id index of the hours that closed (<see cref="TraceIndexWriter.ClosedHours"/>)
+    /// current. The index is derived data: an hour that fails is logged and counted, and the graph
+    /// (already written) still answers; the next run tries the hour again.
+    /// </summary>
+    private async Task<(int Built, int Current, int Failed)> IndexClosedHoursAsync(DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, InvocationContext context)
+    {
+        var writer = new TraceIndexWriter(_store, _options.ArchiveBucket);
+        int built = 0, current = 0, failed = 0;
+        foreach (var hour in TraceIndexWriter.ClosedHours(start, end, now))
+        {
+            try
+            {
+                var result = await writer.IndexAsync(hour, force: false, context.CancellationToken).ConfigureAwait(false);
+                if (result.Outcome == TraceIndexOutcome.Built)
+                {
+                    built++;
+                    context.Logger.LogInformation("trace index {Key}: {Objects} objects, {Bytes} bytes indexed in {IndexBytes} bytes", result.Key, result.Objects, result.Bytes, result.IndexBytes);
+                }
+                else if (result.Outcome == TraceIndexOutcome.Current)
+                {
+                    current++;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failed++;
+                context.Logger.LogWarning(e, "trace index of {Hour} not written (lookups read the hour without it): {Message}", hour.Prefix, e.Message);
+            }
+        }
+
+        return (built, current, failed);
     }
 
     private (DateTimeOffset Start, DateTimeOffset End) Window(ScheduledEvent scheduled)

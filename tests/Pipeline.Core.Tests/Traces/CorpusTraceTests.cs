@@ -46,8 +46,10 @@ public sealed class CorpusTraceTests
         text.Should().Contain(tree.TraceId);
         // Real documents carry whatever applications wrote: the terminal gets no control or format character but the line ends.
         text.Where(c => c != '\n' && (char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format)).Should().BeEmpty();
-        using var json = JsonDocument.Parse(TraceJson.ToUtf8(tree, includeDocuments: true));
+        // Strict JSON: a property named twice (the span count and the span list once were) is refused.
+        using var json = JsonDocument.Parse(TraceJson.ToUtf8(tree, includeDocuments: true), new JsonDocumentOptions { AllowDuplicateProperties = false });
         json.RootElement.GetProperty("spans").GetArrayLength().Should().Be(parsed.Nodes.Length);
+        json.RootElement.GetProperty("span_count").GetInt32().Should().Be(parsed.Nodes.Length);
         TraceHtml.StandalonePage(tree).Should().Contain("data-span-id=\"" + tree.Spans[0].Id + "\"");
     }
 

@@ -11,8 +11,16 @@ internal sealed class InMemoryObjectStore : IObjectStore
 
     public IReadOnlyDictionary<string, (byte[] Bytes, string ContentType)> Objects => _objects;
 
+    /// <summary>Puts under this prefix answer 403, like S3 for a role without write rights there.</summary>
+    public string? RefusedPutPrefix { get; init; }
+
     public Task PutAsync(string bucket, string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
     {
+        if (RefusedPutPrefix is not null && key.StartsWith(RefusedPutPrefix, StringComparison.Ordinal))
+        {
+            throw new Pipeline.Aws.Http.AwsAccessDeniedException("s3", "AccessDenied", System.Net.HttpStatusCode.Forbidden, null, "Access Denied");
+        }
+
         _objects[bucket + "/" + key] = (content.ToArray(), contentType);
         Puts.Add(key);
         return Task.CompletedTask;

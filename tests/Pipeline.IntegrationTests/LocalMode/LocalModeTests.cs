@@ -152,6 +152,18 @@ public sealed class LocalModeTests
             int.Parse(edge!.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], CultureInfo.InvariantCulture).Should().BePositive("the edge carries its request count");
         }
 
+        // The "done when": `pipeline trace <id>` of a faulted demo trace prints its waterfall, from the running stack's archive.
+        var faulted = calls.First(c => c.Fault).TraceId;
+        var (traceCode, waterfall, traceError) = await PipelineUp.RunAsync(["trace", faulted, "--state-dir", up.StateDir, "--width", "120"], TimeSpan.FromMinutes(2));
+        traceCode.Should().Be(0, traceError + "\n" + up.Output);
+        waterfall.Should().Contain(faulted).And.Contain("fault").And.Contain("service-a").And.Contain("service-b");
+        var (jsonCode, json, jsonError) = await PipelineUp.RunAsync(["trace", faulted, "--state-dir", up.StateDir, "--format", "json"], TimeSpan.FromMinutes(2));
+        jsonCode.Should().Be(0, jsonError);
+        using (var tree = JsonDocument.Parse(json))
+        {
+            tree.RootElement.GetProperty("spans").GetArrayLength().Should().BeGreaterThanOrEqualTo(2, "the service-a segment and its service-b call's segment");
+        }
+
         var (reportCode, report, reportError) = await PipelineUp.RunAsync(["report", "--state-dir", up.StateDir], TimeSpan.FromMinutes(2));
         reportCode.Should().Be(0, reportError);
         var reportPath = report.Split('\n').Single(l => l.StartsWith("report: ", StringComparison.Ordinal))["report: ".Length..].Trim();

@@ -71,6 +71,7 @@ internal static class UpCommand
                 DemoRequests = parse.GetValue(demoRequests),
                 DemoRps = parse.GetValue(demoRps),
                 DemoDirectory = Path.Combine(context.Root, "demo"),
+                AthenaDirectory = Path.Combine(context.Root, "athena"),
                 MotoExecutable = parse.GetValue(moto)!,
                 RelayExecutable = relay,
                 Mapping = new EventSourceMappingOptions { BatchSize = parse.GetValue(batchSize), BatchingWindow = parse.GetDuration(batchWindow) },

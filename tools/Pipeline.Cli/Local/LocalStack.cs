@@ -31,6 +31,9 @@ internal sealed record UpOptions
 
     public string? DataDir { get; init; }
 
+    /// <summary>The athena/ directory (table DDL): with it, the mirror's closed hours get search summaries.</summary>
+    public string? AthenaDirectory { get; init; }
+
     public TimeSpan GraphEvery { get; init; } = TimeSpan.FromMinutes(1);
 
     public TimeSpan ReportEvery { get; init; } = TimeSpan.FromMinutes(15);
@@ -79,6 +82,7 @@ internal sealed class LocalStack : IAsyncDisposable
     private AwsClients? _aws;
     private EventSourceMapping? _mapping;
     private ArchiveDirectoryMirror? _mirror;
+    private Trace.SearchSummaryKeeper? _summaries;
     private DemoApps? _demo;
     private Stream? _functionLog;
     private string? _graphResultSeen;
@@ -203,8 +207,13 @@ internal sealed class LocalStack : IAsyncDisposable
         if (_options.DataDir is { } dataDir)
         {
             _mirror = new ArchiveDirectoryMirror(_aws.ObjectStore, StackNames.ArchiveBucket, dataDir);
+            if (_options.AthenaDirectory is { } athena && Directory.Exists(athena))
+            {
+                _summaries = new Trace.SearchSummaryKeeper(_mirror.Directory, new Query.AthenaSqlFiles(athena).Tables(), _time);
+            }
+
             _backgroundTasks.Add(Task.Run(() => MirrorLoopAsync(_background.Token), CancellationToken.None));
-            _console.Step($"archive mirrored to {_mirror.Directory}");
+            _console.Step($"archive mirrored to {_mirror.Directory}" + (_summaries is null ? string.Empty : " (search summaries of closed hours kept current)"));
         }
 
         Stack = new StackFile
@@ -363,7 +372,9 @@ internal sealed class LocalStack : IAsyncDisposable
             try
             {
                 await _mirror.SyncAsync(CancellationToken.None).ConfigureAwait(false);
-                _console.Step($"archive mirror: {_mirror.ObjectsCopied} object(s) in {_mirror.Directory}");
+                _summaries?.Refresh();
+                _console.Step($"archive mirror: {_mirror.ObjectsCopied} object(s) in {_mirror.Directory}"
+                    + (_summaries is null ? string.Empty : $"; {_summaries.Built} search summary(ies) built, {_summaries.Failures} failed{(_summaries.LastError is { } last ? " (last: " + last + ")" : string.Empty)}"));
             }
             catch (Exception e) when (e is IOException or HttpRequestException or Amazon.Runtime.AmazonServiceException)
             {
@@ -464,6 +475,7 @@ internal sealed class LocalStack : IAsyncDisposable
                 try
                 {
                     await _mirror!.SyncAsync(cancellationToken).ConfigureAwait(false);
+                    _summaries?.Refresh();
                 }
                 catch (Exception e) when (e is IOException or HttpRequestException or Amazon.Runtime.AmazonServiceException)
                 {

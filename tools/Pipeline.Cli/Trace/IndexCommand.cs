@@ -7,6 +7,7 @@ using Pipeline.Cli.Query;
 using Pipeline.Core.Archive;
 using Pipeline.Core.Query;
 using Pipeline.Core.Traces;
+using Pipeline.Functions.ServiceGraph;
 
 namespace Pipeline.Cli.Trace;
 
@@ -97,6 +98,7 @@ internal static class IndexCommand
             throw new InvalidOperationException($"no segments under {prefix}");
         }
 
+        var writer = new TraceIndexWriter(store, bucket);
         using var connection = summaries is null ? null : new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
         connection?.Open();
         foreach (var group in hours)
@@ -116,37 +118,14 @@ internal static class IndexCommand
                 }
             }
 
-            var key = TraceIndex.Key(hour);
-            var objects = group.ToList();
-            if (!force && await store.GetAsync(bucket, key, cancellationToken).ConfigureAwait(false) is { } existing
-                && TraceIndex.TryParse(existing) is { } index && Covers(index, objects))
-            {
-                await output.WriteLineAsync($"{key}: current ({objects.Count.ToString(CultureInfo.InvariantCulture)} objects)").ConfigureAwait(false);
-                continue;
-            }
-
-            var contents = new List<(string, long, byte[])>(objects.Count);
-            foreach (var o in objects)
-            {
-                if (await store.GetAsync(bucket, o.Key, cancellationToken).ConfigureAwait(false) is { } bytes)
-                {
-                    // The size of the bytes read, not of the listing: a rewrite in between is then not covered.
-                    contents.Add((o.Key, bytes.Length, bytes));
-                }
-            }
-
-            var built = TraceIndex.Build(contents);
-            await store.PutAsync(bucket, key, built, ArchiveObjects.GzipNdjsonContentType, cancellationToken).ConfigureAwait(false);
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{key}: {contents.Count} objects, {contents.Sum(c => c.Item2)} bytes indexed in {built.Length} bytes")).ConfigureAwait(false);
+            var indexed = await writer.IndexAsync(hour, force, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(indexed.Outcome == TraceIndexOutcome.Current
+                ? string.Create(CultureInfo.InvariantCulture, $"{indexed.Key}: current ({indexed.Objects} objects)")
+                : string.Create(CultureInfo.InvariantCulture, $"{indexed.Key}: {indexed.Objects} objects, {indexed.Bytes} bytes indexed in {indexed.IndexBytes} bytes")).ConfigureAwait(false);
         }
 
         return 0;
     }
-
-    private static bool Covers(TraceIndex index, List<StoredObject> objects) =>
-        index.Objects.Count == objects.Count
-        && objects.All(o => index.Objects.Contains(new IndexedObject(o.Key, o.Size)));
 
     private static string Prefix(string? dt, string? hour)
     {
