@@ -125,8 +125,10 @@ internal static class UpCommand
                 return 1;
             }
 
-            console.Line(ReadyLine);
+            // The how-to first: a script (or a test) that waits for the ready line then has every
+            // address it needs already printed.
             PrintHowTo(console, stack.Stack!, options.Paths);
+            console.Line(ReadyLine);
             if (options.Demo && !stop.IsCancellationRequested)
             {
                 try
