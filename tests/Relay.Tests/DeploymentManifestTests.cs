@@ -105,4 +105,46 @@ public sealed class DeploymentManifestTests
             .And.Contain("RestartPreventExitStatus=2")
             .And.Contain("KillSignal=SIGTERM");
     }
+
+    [Fact]
+    public void Dockerfile_CopiesEveryProjectTheRelayReferences()
+    {
+        var dockerfile = File.ReadAllText(Path.Combine(Deploy, "Dockerfile"));
+        var projects = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>([Path.Combine(Deploy, "Relay", "Relay.csproj")]);
+        while (pending.TryDequeue(out var project))
+        {
+            var relative = Path.GetRelativePath(RepoPaths.Root, project).Replace('\\', '/');
+            if (!projects.Add(relative))
+            {
+                continue;
+            }
+
+            foreach (var reference in System.Xml.Linq.XDocument.Load(project).Descendants("ProjectReference"))
+            {
+                pending.Enqueue(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, reference.Attribute("Include")!.Value)));
+            }
+        }
+
+        projects.Should().HaveCountGreaterThan(3);
+        foreach (var project in projects)
+        {
+            var directory = Path.GetDirectoryName(project)!.Replace('\\', '/') + "/";
+            dockerfile.Should().Contain($"COPY {project} {directory}", "the restore layer needs {0}", project)
+                .And.Contain($"COPY {directory} {directory}", "the publish needs the sources of {0}", project);
+        }
+    }
+
+    [Fact]
+    public void Dockerfile_BuildsForTheTargetArchitectureOnTheBuildersOwn()
+    {
+        var dockerfile = File.ReadAllText(Path.Combine(Deploy, "Dockerfile"));
+
+        dockerfile.Should().Contain("FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:")
+            .And.Contain("ARG TARGETARCH")
+            .And.Contain("amd64) echo linux-x64").And.Contain("arm64) echo linux-arm64")
+            .And.Contain("-r \"$(cat /tmp/rid)\" --no-restore")
+            .And.Contain("docker buildx build -f daemon-relay/Dockerfile --platform linux/amd64,linux/arm64");
+        File.ReadAllText(Path.Combine(Deploy, "Dockerfile.dockerignore")).Should().Contain("**/bin/").And.Contain("**/obj/");
+    }
 }

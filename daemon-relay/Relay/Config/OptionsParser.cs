@@ -36,7 +36,7 @@ public static class OptionsParser
         new(null, "--aggregate", false, "pack segments into KPL aggregated records"),
         new(null, "--spool-dir", true, "directory for batches Kinesis could not take (default: no spool)"),
         new(null, "--spool-max-mb", true, "spool size cap in MB; when full, batches are dropped and counted (default 256)"),
-        new(null, "--max-in-flight", true, "PutRecords calls in flight at most; throttling lowers it, clean calls raise it back (default 4)"),
+        new(null, "--max-in-flight", true, "PutRecords calls in flight at most; throttling lowers it, clean calls raise it back (default 8)"),
         new(null, "--send-timeout", true, "a PutRecords call that takes longer marks Kinesis down (spool or hold), e.g. 5s (default 5s)"),
         new(null, "--receive-buffer-kb", true, "UDP socket receive buffer (SO_RCVBUF) in KiB, capped by net.core.rmem_max (default 4096)"),
         new(null, "--drain-timeout", true, "time to flush on SIGTERM before spooling the rest, e.g. 5s (default 5s)"),
