@@ -63,6 +63,9 @@ internal sealed class IngestBatch
     /// </summary>
     public Dictionary<string, List<OtlpForwardSpan>> OtelSpans { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>OTLP: the (trace, span id) pairs already in <see cref="OtelSpans"/>, so a span delivered twice is forwarded once.</summary>
+    public HashSet<(string Trace, string Span)> OtelSpanIds { get; } = [];
+
     /// <summary>Validate: every valid (redacted) segment, in document order.</summary>
     public List<ValidSegment> Valid { get; }
 

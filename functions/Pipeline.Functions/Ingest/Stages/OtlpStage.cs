@@ -86,6 +86,12 @@ internal sealed class OtlpStage(OtlpConversionOptions conversion, bool keepSpans
                     }
 
                     var trace = OtlpIds.ToXRayTraceId(span.TraceId);
+                    if (!batch.OtelSpanIds.Add((trace, OtlpIds.ToEntityId(span.SpanId))))
+                    {
+                        // The same span twice in one batch (a record delivered twice): sent once.
+                        continue;
+                    }
+
                     if (!batch.OtelSpans.TryGetValue(trace, out var spans))
                     {
                         spans = [];
