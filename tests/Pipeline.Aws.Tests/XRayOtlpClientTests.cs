@@ -119,7 +119,8 @@ public sealed class XRayOtlpClientTests
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (ReferenceEquals(instrument, PipelineMetrics.Retries))
+                // By name: the instrument may be published while PipelineMetrics is still being initialized.
+                if (instrument.Meter.Name == PipelineMetrics.MeterName && instrument.Name == "pipeline.retries")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }

@@ -141,8 +141,9 @@ public sealed class IngestXRayOtlpTests
         var harness = new IngestHarness();
         var otel = OtlpTraceBuilder.Trace("service-c", seed: 81);
         otel.Span("GET /", OtlpSpanKind.Server);
-        const string good = "xray-retry/dt=2026-11-25/a.otlp";
-        const string bad = "xray-retry/dt=2026-11-25/b.otlp";
+        // Listed in key order: the unreadable one first, since an outage ends the run.
+        const string bad = "xray-retry/dt=2026-11-25/a.otlp";
+        const string good = "xray-retry/dt=2026-11-25/b.otlp";
         await harness.Store.PutAsync(IngestHarness.Bucket, good, OtlpRecord.Create(otel.ToProtobuf()), ArchiveObjects.OtlpContentType, TestContext.Current.CancellationToken);
         await harness.Store.PutAsync(IngestHarness.Bucket, bad, OtlpRecord.Create([0x0A, 0x7F]), ArchiveObjects.OtlpContentType, TestContext.Current.CancellationToken);
         var down = new FakeXRayOtlp().ThenFail(HttpStatusCode.ServiceUnavailable);

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Pipeline.Aws;
 using Pipeline.Aws.Configuration;
 using Pipeline.Core.Otlp;
+using Pipeline.Runtime.Configuration;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
 
