@@ -41,6 +41,9 @@ public sealed class AwsClients : IDisposable
 
     public IXRayClient XRay => _signed.XRay;
 
+    /// <summary>X-Ray's OTLP traces endpoint (XRAY_FORWARD=otlp).</summary>
+    public IXRayOtlpClient XRayOtlp => _signed.XRayOtlp;
+
     public ISesClient Ses => _signed.Ses;
 
     /// <summary>Put/get/list objects (S3).</summary>

@@ -10,7 +10,7 @@ namespace Pipeline.Aws;
 
 /// <summary>
 /// The AOT-clean AWS clients, our own SigV4-signed ones over AWSSDK.Core's credentials chain:
-/// Kinesis, X-Ray and SES v2, on one settings record, one pooled HttpClient (<see cref="AwsHttp"/>)
+/// Kinesis, X-Ray (its API and its OTLP traces endpoint) and SES v2, on one settings record, one pooled HttpClient (<see cref="AwsHttp"/>)
 /// and one clock. The relay ships only these; the functions and the CLI use
 /// <c>AwsClients</c> (Pipeline.Aws.Sdk), which adds the AWSSDK S3 and DynamoDB adapters.
 /// </summary>
@@ -28,6 +28,7 @@ public sealed class SignedAwsClients : IDisposable
         var sender = new AwsHttpClient(http, settings, Credentials, time, new Backoff(settings.Retry, random));
         Kinesis = new KinesisClient(sender);
         XRay = new XRayClient(sender);
+        XRayOtlp = new XRayOtlpClient(sender);
         Ses = new SesClient(sender);
     }
 
@@ -36,6 +37,9 @@ public sealed class SignedAwsClients : IDisposable
     public IKinesisClient Kinesis { get; }
 
     public IXRayClient XRay { get; }
+
+    /// <summary>X-Ray's OTLP traces endpoint (same host and signing name as <see cref="XRay"/>).</summary>
+    public IXRayOtlpClient XRayOtlp { get; }
 
     public ISesClient Ses { get; }
 

@@ -52,6 +52,17 @@ public static class ArchiveKeys
     public static string XRayRetry(string shardId, string firstSequenceNumber, DateTimeOffset firstArrival) =>
         Daily(XRayRetryPrefix, shardId, firstSequenceNumber, firstArrival, ".ndjson");
 
+    /// <summary>
+    /// <c>xray-retry/dt=YYYY-MM-DD/&lt;shard&gt;-&lt;firstSeq&gt;.otlp</c>: the OTel spans X-Ray's OTLP endpoint did not
+    /// take (XRAY_FORWARD=otlp), one OTLP Kinesis record (docs/kinesis-records.md) holding one
+    /// <c>ExportTraceServiceRequest</c>; next to the batch's <see cref="XRayRetry"/> object.
+    /// </summary>
+    public static string XRayRetryOtlp(string shardId, string firstSequenceNumber, DateTimeOffset firstArrival) =>
+        Daily(XRayRetryPrefix, shardId, firstSequenceNumber, firstArrival, XRayRetryOtlpExtension);
+
+    /// <summary>The extension that tells a parked OTLP object from a parked NDJSON one.</summary>
+    public const string XRayRetryOtlpExtension = ".otlp";
+
     private static string Daily(string prefix, string shardId, string firstSequenceNumber, DateTimeOffset firstArrival, string extension)
     {
         var utc = firstArrival.UtcDateTime;

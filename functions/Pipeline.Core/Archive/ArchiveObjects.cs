@@ -18,6 +18,9 @@ public static class ArchiveObjects
 
     public const string JsonContentType = "application/json";
 
+    /// <summary>A parked OTLP object (<see cref="ArchiveKeys.XRayRetryOtlp"/>): an OTLP Kinesis record, binary.</summary>
+    public const string OtlpContentType = "application/octet-stream";
+
     /// <summary>Gzips <paramref name="ndjson"/> (Fastest: the archive is written once per batch on the hot path) into a pooled buffer the caller disposes. An empty input is a valid empty gzip.</summary>
     public static PooledBufferWriter Gzip(ReadOnlySpan<byte> ndjson)
     {

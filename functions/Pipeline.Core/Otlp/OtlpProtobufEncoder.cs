@@ -31,6 +31,24 @@ public static class OtlpProtobufEncoder
         return buffer;
     }
 
+    /// <summary>The bytes <paramref name="span"/> takes inside its <c>ScopeSpans</c> (tag, length and message): what request size limits add up.</summary>
+    public static int SpanFieldBytes(OtlpSpan span)
+    {
+        ArgumentNullException.ThrowIfNull(span);
+        return FieldSize(OtlpWire.ScopeSpansSpans, SpanSize(span));
+    }
+
+    /// <summary>The bytes of a <c>ResourceSpans</c> holding <paramref name="scope"/> with no span: the per-(resource, scope) share of a request.</summary>
+    public static int ResourceAndScopeBytes(OtlpResourceSpans resource, OtlpScopeSpans scope)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        ArgumentNullException.ThrowIfNull(scope);
+        var scopeSpans = FieldSize(OtlpWire.ScopeSpansScope, ScopeSize(scope.Scope)) + StringFieldSize(OtlpWire.ScopeSpansSchemaUrl, scope.SchemaUrl);
+        return FieldSize(OtlpWire.ResourceSpansResource, ResourceSize(resource.Resource))
+            + FieldSize(OtlpWire.ResourceSpansScopeSpans, scopeSpans)
+            + StringFieldSize(OtlpWire.ResourceSpansSchemaUrl, resource.SchemaUrl);
+    }
+
     /// <summary>A request holding one span with its resource and scope: how a quarantined span keeps its original bytes.</summary>
     public static byte[] EncodeSpan(OtlpResourceSpans resource, OtlpScopeSpans scope, OtlpSpan span)
     {

@@ -9,6 +9,9 @@ public readonly record struct OtlpQuarantine(string Reason, int ReasonCode, Read
 /// </summary>
 public sealed record OtlpRecordContent(IReadOnlyList<ConvertedDocument> Documents, IReadOnlyList<OtlpQuarantine> Quarantined, int Spans)
 {
+    /// <summary>The decoded request (null when the record could not be read): what a path that forwards spans as received sends.</summary>
+    public OtlpTraceRequest? Request { get; init; }
+
     public int SpansQuarantined => Quarantined.Count(q => q.ReasonCode < OtlpReasonNames.DecodeErrorCodeBase);
 }
 
@@ -34,7 +37,7 @@ public static class OtlpRecordReader
         var quarantined = conversion.Quarantined
             .Select(q => new OtlpQuarantine(q.Problem.ToCode(), OtlpReasonNames.QuarantineCodeBase + (int)q.Problem, q.Original))
             .ToList();
-        return new OtlpRecordContent(conversion.Documents, quarantined, decoded.Request!.SpanCount);
+        return new OtlpRecordContent(conversion.Documents, quarantined, decoded.Request!.SpanCount) { Request = decoded.Request };
     }
 
     private static OtlpRecordContent Whole(OtlpDecodeError error, ReadOnlyMemory<byte> record) =>

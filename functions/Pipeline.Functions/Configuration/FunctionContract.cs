@@ -76,7 +76,7 @@ public static class EnvironmentNames
     /// <summary>How long a tail decision is remembered for late segments (default 24 h).</summary>
     public const string DecisionTtlHours = "DECISION_TTL_HOURS";
 
-    /// <summary>"true" (default) forwards kept traces to X-Ray; "false" archives only.</summary>
+    /// <summary>"true"/"segments" (default) forwards kept traces to PutTraceSegments; "otlp" sends kept OTel spans to X-Ray's OTLP endpoint; "false"/"off" archives only.</summary>
     public const string XRayForward = "XRAY_FORWARD";
 
     /// <summary>Optional JSON redaction rules added to the built-in ones.</summary>

@@ -57,6 +57,15 @@ internal sealed class IngestBatch
     /// </summary>
     public List<DecodedDocument> Documents { get; }
 
+    /// <summary>
+    /// OTLP (only when XRAY_FORWARD=otlp): every span of the batch's OTLP records that passed the span
+    /// checks, with its resource and scope, by X-Ray trace id: what forward sends of a kept trace.
+    /// </summary>
+    public Dictionary<string, List<OtlpForwardSpan>> OtelSpans { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>OTLP: the (trace, span id) pairs already in <see cref="OtelSpans"/>, so a span delivered twice is forwarded once.</summary>
+    public HashSet<(string Trace, string Span)> OtelSpanIds { get; } = [];
+
     /// <summary>Validate: every valid (redacted) segment, in document order.</summary>
     public List<ValidSegment> Valid { get; }
 

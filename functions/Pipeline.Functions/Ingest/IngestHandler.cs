@@ -20,14 +20,15 @@ public sealed class IngestHandler : ILambdaHandler
 {
     private readonly IngestPipeline _pipeline;
 
-    /// <summary>The test (and local-mode) constructor: every dependency behind the project's interfaces.</summary>
+    /// <summary>The test (and local-mode) constructor: every dependency behind the project's interfaces (<paramref name="xrayOtlp"/> only for XRAY_FORWARD=otlp).</summary>
     public IngestHandler(
         IngestOptions options,
         IObjectStore store,
         IXRayClient xray,
         ITraceDecisionStore decisions,
         TimeProvider timeProvider,
-        IMetricsSink metrics)
+        IMetricsSink metrics,
+        IXRayOtlpClient? xrayOtlp = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -35,7 +36,12 @@ public sealed class IngestHandler : ILambdaHandler
         ArgumentNullException.ThrowIfNull(decisions);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(metrics);
-        _pipeline = new IngestPipeline(options, store, xray, decisions, timeProvider, metrics);
+        if (options.XRayForward == XRayForwardMode.Otlp && xrayOtlp is null)
+        {
+            throw new ArgumentException("XRAY_FORWARD=otlp needs X-Ray's OTLP client.", nameof(xrayOtlp));
+        }
+
+        _pipeline = new IngestPipeline(options, store, xray, decisions, timeProvider, metrics, xrayOtlp);
     }
 
     /// <summary>The production factory: options and AWS clients from the environment; a bad value fails init.</summary>
@@ -45,7 +51,7 @@ public sealed class IngestHandler : ILambdaHandler
         var options = IngestOptions.FromEnvironment(init.Environment);
         var clients = init.CreateAwsClients();
         var decisions = new DynamoDbTraceDecisionStore(new DynamoDbDecisionTable(clients.DynamoDb, options.DecisionTable!, init.TimeProvider), init.TimeProvider);
-        return new IngestHandler(options, clients.ObjectStore, clients.XRay, decisions, init.TimeProvider, new StreamMetricsSink(Console.OpenStandardOutput()));
+        return new IngestHandler(options, clients.ObjectStore, clients.XRay, decisions, init.TimeProvider, new StreamMetricsSink(Console.OpenStandardOutput()), clients.XRayOtlp);
     }
 
     public async Task<Stream> HandleAsync(Stream input, InvocationContext context)

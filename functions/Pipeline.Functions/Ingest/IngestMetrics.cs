@@ -47,6 +47,24 @@ public sealed class IngestMetrics
     /// <summary>Kept segments written to xray-retry/ because X-Ray refused them or was unreachable.</summary>
     public long XRayParked { get; set; }
 
+    /// <summary>XRAY_FORWARD=otlp: export requests made to X-Ray's OTLP endpoint.</summary>
+    public long XRayOtlpRequests { get; set; }
+
+    /// <summary>XRAY_FORWARD=otlp: spans the endpoint took.</summary>
+    public long XRayOtlpSpansSent { get; set; }
+
+    /// <summary>XRAY_FORWARD=otlp: spans the endpoint refused for good (partial_success, or a request answered 400/413); archived, not parked.</summary>
+    public long XRayOtlpSpansRejected { get; set; }
+
+    /// <summary>XRAY_FORWARD=otlp: spans not sent because the endpoint's limits refuse them (over 200 KB, resource over 16 KB, older than 14 days, over 2 h ahead).</summary>
+    public long XRayOtlpSpansUnsendable { get; set; }
+
+    /// <summary>XRAY_FORWARD=otlp: spans written to xray-retry/ (.otlp) because the endpoint was unreachable or the deadline came.</summary>
+    public long XRayOtlpSpansParked { get; set; }
+
+    /// <summary>XRAY_FORWARD=otlp: attribute values masked in the spans sent (REDACTION_RULES and the built-in lists).</summary>
+    public long XRayOtlpRedactions { get; set; }
+
     /// <summary>1 when the archive could not take the batch (the batch is reported for retry).</summary>
     public long ArchiveFailures { get; set; }
 
@@ -79,6 +97,7 @@ public sealed class IngestMetrics
                 json.WriteNumber("SegmentsRedacted"u8, SegmentsRedacted);
                 json.WriteNumber("OtlpRecords"u8, OtlpRecords);
                 json.WriteNumber("XRayNoEpochSegments"u8, XRayNoEpochSegments);
+                json.WriteNumber("XRayOtlpRedactions"u8, XRayOtlpRedactions);
                 json.WriteNumber("DecisionStoreErrors"u8, DecisionStoreErrors);
                 json.WriteNumber("UsageWriteErrors"u8, UsageWriteErrors);
                 if (RetryFrom is not null)
@@ -110,5 +129,10 @@ public sealed class IngestMetrics
         ("OtlpSpansIn", "Count", OtlpSpansIn),
         ("OtlpSpansQuarantined", "Count", OtlpSpansQuarantined),
         ("XRayNoEpochTraces", "Count", XRayNoEpochTraces),
+        ("XRayOtlpRequests", "Count", XRayOtlpRequests),
+        ("XRayOtlpSpansSent", "Count", XRayOtlpSpansSent),
+        ("XRayOtlpSpansRejected", "Count", XRayOtlpSpansRejected),
+        ("XRayOtlpSpansUnsendable", "Count", XRayOtlpSpansUnsendable),
+        ("XRayOtlpSpansParked", "Count", XRayOtlpSpansParked),
     ];
 }

@@ -20,7 +20,9 @@ namespace Pipeline.Functions.Ingest;
 /// <item><c>SAMPLING_RULES</c> = none: JSON array of X-Ray rule fields, matched before the fallback.</item>
 /// <item><c>TAIL_LATENCY_MS</c> = 1000: slower segments keep their trace.</item>
 /// <item><c>DECISION_TTL_HOURS</c> = 24 (1..720): how long a remembered decision lives.</item>
-/// <item><c>XRAY_FORWARD</c> = true: "false" archives only.</item>
+/// <item><c>XRAY_FORWARD</c> = true (<see cref="XRayForwardMode"/>): "true"/"segments" sends kept traces to
+/// PutTraceSegments; "otlp" sends kept OTel spans as received to X-Ray's OTLP endpoint (accounts with
+/// CloudWatch Transaction Search) and X-Ray SDK segments to PutTraceSegments; "false"/"off" archives only.</item>
 /// <item><c>REDACTION_RULES</c> = none: JSON <c>{"headers":[],"query_parameters":[],"keys":[]}</c> added to the built-in lists.</item>
 /// <item><c>OTLP_ANNOTATION_KEYS</c> = none: comma-separated span attributes indexed as X-Ray annotations in documents
 /// converted from OpenTelemetry spans (besides those a span lists in <c>aws.xray.annotations</c>).</item>
@@ -57,7 +59,15 @@ public sealed record IngestOptions
 
     public RedactionPolicy Redaction { get; init; } = RedactionPolicy.Default;
 
-    public bool ForwardToXRay { get; init; } = true;
+    /// <summary>Where kept traces go (XRAY_FORWARD); today's behaviour, <see cref="XRayForwardMode.Segments"/>, by default.</summary>
+    public XRayForwardMode XRayForward { get; init; } = XRayForwardMode.Segments;
+
+    /// <summary>Shorthand of <see cref="XRayForward"/>: true is <see cref="XRayForwardMode.Segments"/>, false <see cref="XRayForwardMode.Off"/>.</summary>
+    public bool ForwardToXRay
+    {
+        get => XRayForward != XRayForwardMode.Off;
+        init => XRayForward = value ? XRayForwardMode.Segments : XRayForwardMode.Off;
+    }
 
     /// <summary>Span attributes converted OTel spans index as annotations (OTLP_ANNOTATION_KEYS).</summary>
     public IReadOnlyList<string> OtlpAnnotationKeys { get; init; } = [];
@@ -89,7 +99,14 @@ public sealed record IngestOptions
         var rate = env.Double(EnvironmentNames.SamplingRate, DefaultSamplingRate, 0, 1);
         var tailMs = env.Int(EnvironmentNames.TailLatencyMs, DefaultTailLatencyMs, min: 1);
         var ttlHours = env.Int(EnvironmentNames.DecisionTtlHours, DefaultDecisionTtlHours, 1, MaxDecisionTtlHours);
-        var forward = env.Bool(EnvironmentNames.XRayForward, fallback: true);
+        var forward = env.Choice(
+            EnvironmentNames.XRayForward,
+            XRayForwardMode.Segments,
+            ("true", XRayForwardMode.Segments),
+            ("segments", XRayForwardMode.Segments),
+            ("otlp", XRayForwardMode.Otlp),
+            ("false", XRayForwardMode.Off),
+            ("off", XRayForwardMode.Off));
         var rules = env.Parsed(EnvironmentNames.SamplingRules, [], ParseRules);
         var redaction = env.Parsed(EnvironmentNames.RedactionRules, RedactionPolicy.Default, ParseRedaction);
         var annotationKeys = env.Parsed<IReadOnlyList<string>>(EnvironmentNames.OtlpAnnotationKeys, [], ParseAnnotationKeys);
@@ -108,7 +125,7 @@ public sealed record IngestOptions
                 DecisionTimeToLive = TimeSpan.FromHours(ttlHours),
             },
             Redaction = redaction,
-            ForwardToXRay = forward,
+            XRayForward = forward,
             OtlpAnnotationKeys = annotationKeys,
             FunctionMemoryMb = memory,
         };
@@ -226,6 +243,23 @@ public sealed record IngestOptions
     }
 
     private static FormatException Invalid(string problem) => new(problem);
+}
+
+/// <summary>Where the ingest sends kept traces (XRAY_FORWARD).</summary>
+public enum XRayForwardMode
+{
+    /// <summary>Archive only ("false", "off").</summary>
+    Off,
+
+    /// <summary>Every kept document to PutTraceSegments ("true", "segments"; the default): OTel traces without an X-Ray epoch are counted, not sent.</summary>
+    Segments,
+
+    /// <summary>
+    /// Kept OTel spans as received to X-Ray's OTLP traces endpoint (needs CloudWatch Transaction Search
+    /// and the xray:PutSpans grant the template adds for this mode); X-Ray SDK segments to PutTraceSegments.
+    /// W3C random trace ids are accepted there, so no OTel trace is left out for its epoch.
+    /// </summary>
+    Otlp,
 }
 
 /// <summary>A SAMPLING_RULES entry: the X-Ray sampling rule's field names (others, such as RuleARN, are ignored).</summary>

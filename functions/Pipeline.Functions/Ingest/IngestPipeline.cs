@@ -13,7 +13,7 @@ namespace Pipeline.Functions.Ingest;
 
 /// <summary>
 /// The ingest as named stages, in data-path order:
-/// <c>decode → validate → archive ‖ decide → forward ‖ remember → account</c>
+/// <c>decode → otlp → validate → archive ‖ decide → forward ‖ remember → account</c>
 /// (‖: the two run at the same time). Each stage is a type in <c>Stages/</c> with its own tests;
 /// README.md next to this file says what each does and how to add one.
 /// </summary>
@@ -28,16 +28,16 @@ internal sealed class IngestPipeline
     private readonly ForwardStage _forward;
     private readonly AccountStage _account;
 
-    public IngestPipeline(IngestOptions options, IObjectStore store, IXRayClient xray, ITraceDecisionStore decisions, TimeProvider timeProvider, IMetricsSink metrics)
+    public IngestPipeline(IngestOptions options, IObjectStore store, IXRayClient xray, ITraceDecisionStore decisions, TimeProvider timeProvider, IMetricsSink metrics, IXRayOtlpClient? xrayOtlp = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _timeProvider = timeProvider;
-        _otlp = new OtlpStage(new OtlpConversionOptions { AnnotationKeys = options.OtlpAnnotationKeys });
+        _otlp = new OtlpStage(new OtlpConversionOptions { AnnotationKeys = options.OtlpAnnotationKeys }, keepSpans: options.XRayForward == XRayForwardMode.Otlp);
         _validate = new ValidateStage(new Redactor(options.Redaction));
         _archive = new ArchiveStage(store, options.ArchiveBucket);
         _decide = new DecideStage(new TraceSampler(options.Sampling), decisions);
-        _forward = new ForwardStage(new XRayForwarder(xray, timeProvider, options.XRayResend), store, options);
+        _forward = new ForwardStage(new XRayForwarder(xray, timeProvider, options.XRayResend), store, options, xrayOtlp is null ? null : new XRayOtlpForwarder(xrayOtlp));
         _account = new AccountStage(store, options, metrics, timeProvider);
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Aws.Storage;
 using Pipeline.Aws.XRay;
 using Pipeline.Core.Archive;
+using Pipeline.Core.Otlp;
 using Pipeline.Core.Segments;
 using Pipeline.Functions.Configuration;
 using Pipeline.Functions.Hosting;
@@ -75,6 +76,13 @@ public sealed record XRayReplayResult
     public int Unreadable { get; init; }
 
     public int XRayCalls { get; init; }
+
+    /// <summary>
+    /// Parked OTel spans (<c>.otlp</c> objects) dropped with their object: X-Ray's OTLP endpoint refused
+    /// them for good (partial_success, 400/413) or its limits exclude them now (older than 14 days, say).
+    /// The archive still holds every one of them.
+    /// </summary>
+    public int SpansDropped { get; init; }
 }
 
 /// <summary>
@@ -91,8 +99,10 @@ public sealed class XRayReplayHandler : ILambdaHandler
     private readonly IObjectDeleter _deleter;
     private readonly TimeProvider _timeProvider;
     private readonly XRayForwarder _forwarder;
+    private readonly XRayOtlpForwarder? _otlp;
 
-    public XRayReplayHandler(XRayReplayOptions options, IObjectStore store, IObjectDeleter deleter, IXRayClient xray, TimeProvider timeProvider)
+    /// <param name="xrayOtlp">X-Ray's OTLP endpoint, for the <c>.otlp</c> objects the ingest parks with XRAY_FORWARD=otlp; without it they are left for a run that has it.</param>
+    public XRayReplayHandler(XRayReplayOptions options, IObjectStore store, IObjectDeleter deleter, IXRayClient xray, TimeProvider timeProvider, IXRayOtlpClient? xrayOtlp = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -104,6 +114,7 @@ public sealed class XRayReplayHandler : ILambdaHandler
         _deleter = deleter;
         _timeProvider = timeProvider;
         _forwarder = new XRayForwarder(xray, timeProvider, options.XRayResend);
+        _otlp = xrayOtlp is null ? null : new XRayOtlpForwarder(xrayOtlp);
     }
 
     public static ILambdaHandler Create(HandlerInitContext init)
@@ -111,7 +122,7 @@ public sealed class XRayReplayHandler : ILambdaHandler
         ArgumentNullException.ThrowIfNull(init);
         var options = XRayReplayOptions.FromEnvironment(init.Environment);
         var clients = init.CreateAwsClients();
-        return new XRayReplayHandler(options, clients.ObjectStore, new S3ObjectDeleter(clients.S3), clients.XRay, init.TimeProvider);
+        return new XRayReplayHandler(options, clients.ObjectStore, new S3ObjectDeleter(clients.S3), clients.XRay, init.TimeProvider, clients.XRayOtlp);
     }
 
     public async Task<Stream> HandleAsync(Stream input, InvocationContext context)
@@ -133,7 +144,7 @@ public sealed class XRayReplayHandler : ILambdaHandler
         ArgumentNullException.ThrowIfNull(logger);
         var listed = await _store.ListAsync(_options.ArchiveBucket, ArchiveKeys.XRayRetryPrefix, _options.MaxObjectsPerRun, cancellationToken).ConfigureAwait(false);
         var now = _timeProvider.GetUtcNow();
-        int objects = 0, resent = 0, deleted = 0, remaining = 0, expired = 0, unreadable = 0, calls = 0, documentBudget = _options.MaxDocumentsPerRun;
+        int objects = 0, resent = 0, deleted = 0, remaining = 0, expired = 0, unreadable = 0, calls = 0, dropped = 0, documentBudget = _options.MaxDocumentsPerRun;
         foreach (var parked in listed)
         {
             objects++;
@@ -154,6 +165,56 @@ public sealed class XRayReplayHandler : ILambdaHandler
             var content = await _store.GetAsync(_options.ArchiveBucket, parked.Key, cancellationToken).ConfigureAwait(false);
             if (content is null)
             {
+                continue;
+            }
+
+            if (parked.Key.EndsWith(ArchiveKeys.XRayRetryOtlpExtension, StringComparison.Ordinal))
+            {
+                if (_otlp is null)
+                {
+                    remaining++;
+                    continue;
+                }
+
+                var spans = ParkedSpans(content);
+                if (spans is null)
+                {
+                    // Not an OTLP record of a version we read: it can never be sent (the archive holds its spans).
+                    unreadable++;
+                    await _deleter.DeleteAsync(_options.ArchiveBucket, parked.Key, cancellationToken).ConfigureAwait(false);
+                    deleted++;
+                    logger.LogWarning("Deleted {Key}: not a readable OTLP record", parked.Key);
+                    continue;
+                }
+
+                if (spans.Count > documentBudget)
+                {
+                    remaining++;
+                    documentBudget = 0;
+                    continue;
+                }
+
+                documentBudget -= spans.Count;
+                var sent = await _otlp.SendAsync(spans, now, mayContinue, message => logger.LogWarning("{Message}", message), cancellationToken).ConfigureAwait(false);
+                calls += sent.Requests;
+                resent += (int)(sent.Sent - sent.Rejected);
+                if (sent.Parked.Count == 0)
+                {
+                    dropped += (int)sent.Rejected + sent.Unsendable;
+                    await _deleter.DeleteAsync(_options.ArchiveBucket, parked.Key, cancellationToken).ConfigureAwait(false);
+                    deleted++;
+                    continue;
+                }
+
+                remaining++;
+                if (sent.Outage)
+                {
+                    logger.LogWarning("X-Ray's OTLP endpoint is unavailable; {Key} and the rest stay parked", parked.Key);
+                    remaining += listed.Count - objects;
+                    objects = listed.Count;
+                    break;
+                }
+
                 continue;
             }
 
@@ -210,11 +271,38 @@ public sealed class XRayReplayHandler : ILambdaHandler
             Expired = expired,
             Unreadable = unreadable,
             XRayCalls = calls,
+            SpansDropped = dropped,
         };
         logger.LogInformation(
-            "xray-replay: {Objects} objects, {Resent} resent, {Deleted} deleted, {Remaining} remaining, {Expired} expired, {Unreadable} unreadable lines, {Calls} X-Ray calls",
-            summary.Objects, summary.Resent, summary.Deleted, summary.Remaining, summary.Expired, summary.Unreadable, summary.XRayCalls);
+            "xray-replay: {Objects} objects, {Resent} resent, {Deleted} deleted, {Remaining} remaining, {Expired} expired, {Unreadable} unreadable lines, {Calls} X-Ray calls, {Dropped} spans dropped",
+            summary.Objects, summary.Resent, summary.Deleted, summary.Remaining, summary.Expired, summary.Unreadable, summary.XRayCalls, summary.SpansDropped);
         return summary;
+    }
+
+    /// <summary>The spans of a parked <c>.otlp</c> object (one OTLP record, docs/kinesis-records.md); null when it is not one.</summary>
+    private static List<OtlpForwardSpan>? ParkedSpans(ReadOnlyMemory<byte> content)
+    {
+        if (OtlpRecord.TryRead(content, out var payload) != OtlpRecordStatus.Ok)
+        {
+            return null;
+        }
+
+        var decoded = OtlpProtobufDecoder.Decode(payload.Span);
+        if (!decoded.IsOk)
+        {
+            return null;
+        }
+
+        var spans = new List<OtlpForwardSpan>();
+        foreach (var resource in decoded.Request!.ResourceSpans)
+        {
+            foreach (var scope in resource.ScopeSpans)
+            {
+                spans.AddRange(scope.Spans.Select(span => new OtlpForwardSpan(resource, scope, span)));
+            }
+        }
+
+        return spans;
     }
 }
 

@@ -1,3 +1,4 @@
+using Pipeline.Aws.XRay;
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
@@ -18,7 +19,8 @@ internal sealed class IngestHarness
     public static readonly DateTimeOffset FirstArrival = new(2026, 11, 25, 14, 5, 0, TimeSpan.Zero);
     private static readonly BigInteger BaseSequence = BigInteger.Parse("49590338271490256608559692538361571095921575989136588898", CultureInfo.InvariantCulture);
 
-    public IngestHarness(double rate = 1.0, bool forward = true, ITraceDecisionStore? decisions = null, TailPolicy? tail = null)
+    /// <param name="otlp">X-Ray's OTLP endpoint: when given, XRAY_FORWARD is otlp.</param>
+    public IngestHarness(double rate = 1.0, bool forward = true, ITraceDecisionStore? decisions = null, TailPolicy? tail = null, IXRayOtlpClient? otlp = null)
     {
         Store = new InMemoryObjectStore(Time);
         Decisions = decisions ?? new InMemoryTraceDecisionStore(Time);
@@ -26,11 +28,11 @@ internal sealed class IngestHarness
         {
             ArchiveBucket = Bucket,
             Sampling = new SamplingPolicy { Rules = [IngestOptions.FallbackRule(rate)], Tail = tail ?? new TailPolicy() },
-            ForwardToXRay = forward,
+            XRayForward = otlp is not null ? XRayForwardMode.Otlp : forward ? XRayForwardMode.Segments : XRayForwardMode.Off,
             XRayResend = new BackoffOptions { MaxAttempts = 4, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero },
             FunctionMemoryMb = 1024,
         };
-        Handler = new IngestHandler(Options, Store, XRay, Decisions, Time, Metrics);
+        Handler = new IngestHandler(Options, Store, XRay, Decisions, Time, Metrics, otlp);
     }
 
     public FakeTimeProvider Time { get; } = TestInvocation.Clock();
@@ -82,7 +84,8 @@ internal sealed class IngestHarness
 
     public List<JsonElement> Quarantined() => [.. Store.Lines(Bucket, "quarantine/").Select(l => JsonDocument.Parse(l).RootElement)];
 
-    public List<string> Parked() => Store.Lines(Bucket, "xray-retry/");
+    /// <summary>The parked segment documents (the .ndjson objects of xray-retry/).</summary>
+    public List<string> Parked() => [.. Store.Keys.Where(k => k.StartsWith("xray-retry/", StringComparison.Ordinal) && k.EndsWith(".ndjson", StringComparison.Ordinal)).SelectMany(k => Store.Lines(Bucket, k))];
 
     public List<string> SentToXRay() => [.. XRay.Calls.SelectMany(c => c)];
 

@@ -33,7 +33,7 @@ public sealed class IngestOptionsTests
     [InlineData("SAMPLING_RATE", "ten percent", "SAMPLING_RATE: 'ten percent' is not a number from 0 to 1")]
     [InlineData("TAIL_LATENCY_MS", "0", "TAIL_LATENCY_MS: '0' is not a whole number ≥ 1")]
     [InlineData("DECISION_TTL_HOURS", "721", "DECISION_TTL_HOURS: '721' is not a whole number from 1 to 720")]
-    [InlineData("XRAY_FORWARD", "yes", "XRAY_FORWARD: 'yes' is not true or false")]
+    [InlineData("XRAY_FORWARD", "yes", "XRAY_FORWARD: 'yes' is not one of true, segments, otlp, false, off")]
     [InlineData("SAMPLING_RULES", "{\"RuleName\":\"x\"}", "SAMPLING_RULES: is not a JSON array")]
     [InlineData("SAMPLING_RULES", "[{\"RuleName\":\"x\",\"FixedRate\":2}]", "FixedRate must be 0..1")]
     [InlineData("REDACTION_RULES", "{\"header\":[\"x-secret\"]}", "REDACTION_RULES: is not a JSON object")]

@@ -97,6 +97,28 @@ public sealed class IngestOtlpTests
     }
 
     [Fact]
+    public async Task Ingest_KeptTraceWithoutAnEpochInSeveralDocuments_CountedOnceAsATraceAndPerDocument()
+    {
+        var harness = new IngestHarness(rate: 1.0);
+        var random = OtlpTraceBuilder.Trace("service-c", seed: 13, randomTraceId: true);
+        random.TraceId[0] = 0x02;
+        random.Span("GET /a", OtlpSpanKind.Server);
+        random.Span("GET /b", OtlpSpanKind.Server);
+        var epoch = OtlpTraceBuilder.Trace("service-c", seed: 14);
+        epoch.Span("GET /c", OtlpSpanKind.Server);
+
+        await harness.RunAsync(IngestHarness.Batch([Record(random), Record(epoch)], 0, 2));
+
+        harness.ArchivedLines().Should().HaveCount(3);
+        harness.SentToXRay().Should().ContainSingle().Which.Should().Contain(epoch.XRayTraceId);
+        harness.Parked().Should().BeEmpty();
+        var emf = harness.LastEmf();
+        emf.GetProperty("XRayNoEpochTraces").GetInt64().Should().Be(1);
+        emf.GetProperty("XRayNoEpochSegments").GetInt64().Should().Be(2);
+        Usage(harness).TracesKept.Should().Be(1);
+    }
+
+    [Fact]
     public async Task Ingest_TailDecisionAcrossAMixedTrace_KeepsTheXRaySdkSegmentsToo()
     {
         var harness = new IngestHarness(rate: 0.0);

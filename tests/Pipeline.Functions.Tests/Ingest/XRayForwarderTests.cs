@@ -8,6 +8,30 @@ public sealed class XRayForwarderTests
 {
     private static readonly ForwardDocument[] Documents = [.. Enumerable.Range(0, 3).Select(i => new ForwardDocument($"id{i}", $"{{\"id\":\"id{i}\"}}"))];
 
+    [Theory]
+    [InlineData(-29 * 24, true)]
+    [InlineData(-31 * 24, false)]
+    [InlineData(23, true)]
+    [InlineData(25, false)]
+    [InlineData(0, true)]
+    public void AcceptsTraceEpoch_WithinThirtyDaysBackAndOneDayAhead(int hours, bool accepted)
+    {
+        var now = new DateTimeOffset(2026, 11, 25, 14, 30, 0, TimeSpan.Zero);
+        var epoch = (now + TimeSpan.FromHours(hours)).ToUnixTimeSeconds();
+        var traceId = System.Text.Encoding.ASCII.GetBytes($"1-{epoch:x8}-a006649127e371903a2de979");
+
+        XRayForwarder.AcceptsTraceEpoch(traceId, now).Should().Be(accepted);
+    }
+
+    [Fact]
+    public void AcceptsTraceEpoch_RandomW3CPrefix_IsRefused()
+    {
+        var now = new DateTimeOffset(2026, 11, 25, 14, 30, 0, TimeSpan.Zero);
+
+        XRayForwarder.AcceptsTraceEpoch("1-0a1b2c3d-a006649127e371903a2de979"u8, now).Should().BeFalse("0x0a1b2c3d is 1975");
+        XRayForwarder.AcceptsTraceEpoch("1-f3a1b2c3-a006649127e371903a2de979"u8, now).Should().BeFalse("0xf3a1b2c3 is 2099");
+    }
+
     [Fact]
     public async Task Forwarder_UnprocessedWithUnknownId_ResendsTheWholeChunk()
     {

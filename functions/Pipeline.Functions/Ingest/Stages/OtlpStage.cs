@@ -11,9 +11,10 @@ namespace Pipeline.Functions.Ingest.Stages;
 /// spans (Core <see cref="OtlpRecordReader"/>, docs/otlp.md), which validate, archive, decide and
 /// forward then treat like any document. A span that cannot be converted, and a record that cannot
 /// be read (undecodable, a newer record version), is quarantined with its reason and original bytes.
-/// CPU only.
+/// With <c>keepSpans</c> (XRAY_FORWARD=otlp) the decoded spans are also kept on
+/// <see cref="IngestBatch.OtelSpans"/> for the forward stage. CPU only.
 /// </summary>
-internal sealed class OtlpStage(OtlpConversionOptions conversion) : IIngestStage
+internal sealed class OtlpStage(OtlpConversionOptions conversion, bool keepSpans = false) : IIngestStage
 {
     /// <summary>
     /// Converted documents keep their W3C trace id, random unless the service used the AWS X-Ray ID
@@ -54,6 +55,11 @@ internal sealed class OtlpStage(OtlpConversionOptions conversion) : IIngestStage
                 batch.Quarantine(new QuarantineEntry(entry.Reason, entry.ReasonCode, "$", record.SequenceNumber, record.ApproximateArrivalTimestamp, entry.Original), otel: true);
             }
 
+            if (keepSpans && content.Request is { } request)
+            {
+                KeepSpans(batch, request);
+            }
+
             foreach (var converted in content.Documents)
             {
                 documents.Add(new DecodedDocument(converted.Document, converted.Document, record, converted.Spans));
@@ -63,5 +69,38 @@ internal sealed class OtlpStage(OtlpConversionOptions conversion) : IIngestStage
         batch.Documents.Clear();
         batch.Documents.AddRange(documents);
         return Task.CompletedTask;
+    }
+
+    /// <summary>The spans the converter took (those passing <see cref="OtlpIds.Check"/>), for forwarding as received.</summary>
+    private static void KeepSpans(IngestBatch batch, OtlpTraceRequest request)
+    {
+        foreach (var resource in request.ResourceSpans)
+        {
+            foreach (var scope in resource.ScopeSpans)
+            {
+                foreach (var span in scope.Spans)
+                {
+                    if (OtlpIds.Check(span) != OtlpSpanProblem.None)
+                    {
+                        continue;
+                    }
+
+                    var trace = OtlpIds.ToXRayTraceId(span.TraceId);
+                    if (!batch.OtelSpanIds.Add((trace, OtlpIds.ToEntityId(span.SpanId))))
+                    {
+                        // The same span twice in one batch (a record delivered twice): sent once.
+                        continue;
+                    }
+
+                    if (!batch.OtelSpans.TryGetValue(trace, out var spans))
+                    {
+                        spans = [];
+                        batch.OtelSpans.Add(trace, spans);
+                    }
+
+                    spans.Add(new OtlpForwardSpan(resource, scope, span));
+                }
+            }
+        }
     }
 }
