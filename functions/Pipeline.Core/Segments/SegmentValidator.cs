@@ -18,11 +18,16 @@ public sealed record ValidationOptions
     public TimeSpan MaxTraceEpochSkew { get; init; } = TimeSpan.FromDays(1);
 
     /// <summary>
-    /// Whether the root's trace id must carry a plausible epoch. Converted OpenTelemetry spans keep
-    /// their W3C trace id, whose first 8 hex digits are random unless the service used the AWS X-Ray
-    /// ID generator: they are archived regardless, and only X-Ray forwarding cares (issue 17).
+    /// Whether the root's trace id must carry a plausible epoch (<see cref="MinTraceEpoch"/> to now +
+    /// <see cref="MaxTraceEpochSkew"/>). Off for the archive: in a mixed fleet an OpenTelemetry
+    /// service without the AWS X-Ray ID generator starts traces whose first 8 hex digits are random,
+    /// and the X-Ray propagator carries that id into the aws-xray-sdk services it calls, so their
+    /// segments are real data with an "implausible" epoch. They are archived like the converted
+    /// spans of the same trace, and only X-Ray forwarding cares: it counts them under its own
+    /// reason (XRayNoEpochSegments) instead of sending them (shared corpus README: an old trace
+    /// epoch is valid for the archive, the forwarder's concern). On: what X-Ray itself would take.
     /// </summary>
-    public bool RequirePlausibleTraceEpoch { get; init; } = true;
+    public bool RequirePlausibleTraceEpoch { get; init; }
 
     /// <summary>Max characters of <c>name</c>. Source: X-Ray segment document schema ("200 characters").</summary>
     public int MaxNameLength { get; init; } = 200;
