@@ -6,8 +6,7 @@ namespace Pipeline.Core.Tests.Segments;
 /// <summary>
 /// Every document of ../shared/corpus/real-segments gets its MANIFEST verdict. `either` rows are
 /// decided here, with the reason:
-/// - 042..046 and 056..059 (trace epochs before 2015, e.g. the .NET SDK fixtures' 0x11111111 =
-///   1979): valid. A trace id's first 8 hex digits are random when the trace began in an
+/// - 042..046 (the .NET SDK fixtures' trace epoch 0x11111111 = 1979): valid. A trace id's first 8 hex digits are random when the trace began in an
 ///   OpenTelemetry service without the X-Ray ID generator, so the archive cannot tell such data
 ///   from a broken generator; it keeps both, and X-Ray forwarding counts them as traces without an
 ///   epoch (SegmentValidator.RequirePlausibleTraceEpoch).
@@ -36,6 +35,10 @@ public sealed class RealSegmentsCorpusTests
         ["049"] = SegmentRejectReason.MissingTraceId,
         ["050"] = SegmentRejectReason.MissingTraceId,
         ["051"] = SegmentRejectReason.InvalidTraceId,
+        ["056"] = SegmentRejectReason.MissingName,
+        ["057"] = SegmentRejectReason.MissingParentId,
+        ["058"] = SegmentRejectReason.MissingParentId,
+        ["059"] = SegmentRejectReason.MissingParentId,
     };
 
     public static TheoryData<string, string> Manifest()
