@@ -429,32 +429,13 @@ public static class OptionsParser
             _ => throw new OptionsException($"{what}: '{value}' is not 'all' or 'proxy'"),
         };
 
-    /// <summary>The longest duration any option takes (a day); every option's own range is checked after binding.</summary>
-    private const double MaxDurationSeconds = 86_400;
-
     /// <summary>A cfg.yaml is a few KiB; reading stops here so that -c /dev/zero or a huge file is an error, not an OOM.</summary>
     public const int MaxConfigBytes = 1024 * 1024;
 
-    /// <summary>"5", "5s", "500ms", "1m": a bare number is seconds.</summary>
-    internal static TimeSpan ParseDuration(string value, string what)
-    {
-        var text = value.Trim();
-        (string number, double scale) = text switch
-        {
-            _ when text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) => (text[..^2], 0.001),
-            _ when text.EndsWith('s') => (text[..^1], 1.0),
-            _ when text.EndsWith('m') => (text[..^1], 60.0),
-            _ => (text, 1.0),
-        };
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0 || !double.IsFinite(amount))
-        {
-            throw new OptionsException($"{what}: '{value}' is not a duration such as 5s or 500ms");
-        }
-
-        // Bounded before it becomes a TimeSpan: FromSeconds throws OverflowException past ~292,000 years.
-        var seconds = amount * scale;
-        return seconds <= MaxDurationSeconds
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new OptionsException($"{what}: '{value}' is too long (at most {MaxDurationSeconds.ToString(CultureInfo.InvariantCulture)}s)");
-    }
+    /// <summary>
+    /// A duration in the one grammar of every executable (<see cref="Durations"/>: 500ms, 5s, 1m; a
+    /// bare number is an error). Each option's own range is checked after binding.
+    /// </summary>
+    internal static TimeSpan ParseDuration(string value, string what) =>
+        Durations.TryParse(value, out var duration, out var error) ? duration : throw new OptionsException($"{what}: {error}");
 }

@@ -48,7 +48,10 @@ internal static class RelayLauncher
             "relay",
             executable,
             ["-b", udp.ToString(), "-t", tcp.ToString(), "--metrics", metrics.ToString(), "-n", region, "-e", kinesis.ToString(),
-             "--stream", stream, "--spool-dir", spoolDir, "-l", "info"],
+             "--stream", stream, "--spool-dir", spoolDir, "-l", "info",
+             // One PutRecords at a time: moto's Kinesis numbers records "last + 1" without a lock,
+             // so concurrent calls to one shard can overwrite each other's records (both answer 200).
+             "--max-in-flight", "1"],
             new Dictionary<string, string?>
             {
                 // Flags decide where it listens and sends, not whatever the user's shell exports.
