@@ -53,14 +53,17 @@ public static class StackFootprint
     public const int PlatformLogBytesPerInvocation = 340;
 
     /// <summary>
-    /// Bytes one ingest invocation of a typical batch writes itself (its JSON log lines and the EMF
-    /// line of its counters), measured by CostQuantityMeasurementTests (a 200-segment batch through
-    /// the handler against moto) and rounded up.
+    /// Bytes one ingest invocation of a typical batch writes itself, measured by
+    /// CostQuantityMeasurementTests (a 450-record batch through the handler against moto): a healthy
+    /// batch logs no line but the EMF line of its counters, 1,097 bytes; rounded up for larger counts.
     /// </summary>
-    public const int IngestOwnLogBytesPerInvocation = 1_400;
+    public const int IngestOwnLogBytesPerInvocation = 1_200;
 
-    /// <summary>Bytes one scheduled invocation writes itself, measured on the most frequent one (xray-replay with nothing to resend).</summary>
-    public const int ScheduledOwnLogBytesPerInvocation = 600;
+    /// <summary>
+    /// Bytes one scheduled invocation writes itself, measured on the most frequent one (xray-replay
+    /// with nothing to resend: its one summary line, 308 bytes) and rounded up.
+    /// </summary>
+    public const int ScheduledOwnLogBytesPerInvocation = 400;
 
     public const decimal LogBytesPerIngestInvocation = PlatformLogBytesPerInvocation + IngestOwnLogBytesPerInvocation;
 
