@@ -50,7 +50,45 @@ public static class CostModel
         lines.Add(Line(CostComponent.S3Gets, CostGroup.S3, p.S3GetRequests, q.S3Gets, free));
         lines.Add(Line(CostComponent.AthenaScanned, CostGroup.Athena, p.AthenaTbScanned, q.AthenaTbScanned, free));
         lines.Add(Line(CostComponent.SesEmails, CostGroup.Ses, p.SesEmails, q.Emails, free));
-        return new CostBreakdown(lines);
+
+        var unpriced = new List<UnpricedLine>();
+        void Add(CostComponent component, CostGroup group, Price price, string priceName, decimal quantity)
+        {
+            if (price.IsPriced)
+            {
+                lines.Add(Line(component, group, price, quantity, free));
+            }
+            else
+            {
+                unpriced.Add(new UnpricedLine(component, group, quantity, price.Unit, priceName));
+            }
+        }
+
+        Add(CostComponent.DynamoDbWrites, CostGroup.DynamoDb, p.DynamoDbWriteRequestUnits, "dynamoDbWriteRequestUnits", q.DynamoDbWriteUnits);
+        Add(CostComponent.DynamoDbReads, CostGroup.DynamoDb, p.DynamoDbReadRequestUnits, "dynamoDbReadRequestUnits", q.DynamoDbReadUnits);
+        Add(CostComponent.LogsIngested, CostGroup.CloudWatch, p.CloudWatchLogsIngestedGb, "cloudWatchLogsIngestedGb", q.LogsIngestedGb);
+        Add(CostComponent.LogsStored, CostGroup.CloudWatch, p.CloudWatchLogsStoredGbMonth, "cloudWatchLogsStoredGbMonth", q.LogsStoredGbMonths);
+        Add(CostComponent.CloudWatchAlarms, CostGroup.CloudWatch, p.CloudWatchAlarmMetricMonths, "cloudWatchAlarmMetricMonths", q.AlarmMetricMonths);
+        Add(CostComponent.CloudWatchDashboards, CostGroup.CloudWatch, p.CloudWatchDashboardMonths, "cloudWatchDashboardMonths", q.DashboardMonths);
+        Add(CostComponent.SqsRequests, CostGroup.Sqs, p.SqsRequests, "sqsRequests", q.SqsRequests);
+        Add(CostComponent.KmsRequests, CostGroup.Kms, p.KmsRequests, "kmsRequests", q.KmsRequests);
+        return new CostBreakdown(lines, unpriced);
+    }
+
+    /// <summary>
+    /// The alternative AWS offers X-Ray users now: every span to CloudWatch Transaction Search (the
+    /// 1 % of spans indexed as trace summaries by default is free), retrievals unchanged, no
+    /// pipeline. Unpriced until <c>transactionSearchSpansGb</c> has a price.
+    /// </summary>
+    public static CostBreakdown PriceAllToTransactionSearch(PriceTable table, MonthQuantities q, PipelineSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(q);
+        ArgumentNullException.ThrowIfNull(setup);
+        var price = table.Prices.TransactionSearchSpansGb;
+        return price.IsPriced
+            ? new CostBreakdown([Line(CostComponent.TransactionSearchSpans, CostGroup.CloudWatch, price, q.SpansGb, setup.FreeTiersAvailable)])
+            : new CostBreakdown([], [new UnpricedLine(CostComponent.TransactionSearchSpans, CostGroup.CloudWatch, q.SpansGb, price.Unit, "transactionSearchSpansGb")]);
     }
 
     /// <summary>
@@ -128,23 +166,37 @@ public static class CostModel
             Projected = Price(table, projectedQuantities, setup),
             CounterfactualMonthToDate = PriceAllToXRay(table, mtdQuantities, setup),
             CounterfactualProjected = PriceAllToXRay(table, projectedQuantities, setup),
+            TransactionSearchMonthToDate = PriceAllToTransactionSearch(table, mtdQuantities, setup),
+            TransactionSearchProjected = PriceAllToTransactionSearch(table, projectedQuantities, setup),
         };
     }
 
     /// <summary>
     /// Quantities of the given consecutive days of a month (from its first day). Storage is
     /// billed on the average stored each day, so GB-months = Σ stored bytes per day / days in month.
+    /// Log storage counts each day's log bytes for <see cref="PipelineSetup.LogRetentionDays"/> days,
+    /// uncompressed (CloudWatch stores them compressed, so this is an upper bound) and from this
+    /// month only (last month's logs still retained are not known to the report).
     /// </summary>
     private static MonthQuantities Quantities(ReadOnlySpan<Day> days, int daysInMonth, PipelineSetup setup)
     {
         var sum = Day.Zero;
         var stored = (decimal)setup.ArchiveBytesAtMonthStart;
         var storedByteDays = 0m;
-        foreach (var d in days)
+        var logBytes = new decimal[days.Length];
+        var logByteDays = 0m;
+        var retention = Math.Max(1, setup.LogRetentionDays);
+        for (var i = 0; i < days.Length; i++)
         {
+            var d = days[i];
             sum = sum.Plus(d);
             stored += d.BytesArchived;
             storedByteDays += stored;
+            logBytes[i] = (d.Invocations * setup.LogBytesPerIngestInvocation) + setup.DailyScheduledLogBytes;
+            for (var j = Math.Max(0, i - retention + 1); j <= i; j++)
+            {
+                logByteDays += logBytes[j];
+            }
         }
 
         var n = days.Length;
@@ -166,6 +218,15 @@ public static class CostModel
             S3Gets = n * setup.DailyS3Gets,
             AthenaTbScanned = n * setup.DailyAthenaBytesScanned / BytesPerTb,
             Emails = n * setup.DailyEmails,
+            DynamoDbWriteUnits = sum.DecisionWrites * StackFootprint.WriteRequestUnitsPerDecisionWrite,
+            DynamoDbReadUnits = sum.DecisionReads * StackFootprint.ReadRequestUnitsPerDecisionRead,
+            LogsIngestedGb = logBytes.Sum() / BytesPerGb,
+            LogsStoredGbMonths = logByteDays / BytesPerGb / daysInMonth,
+            AlarmMetricMonths = (decimal)setup.AlarmMetrics * n / daysInMonth,
+            DashboardMonths = (decimal)setup.Dashboards * n / daysInMonth,
+            SqsRequests = n * setup.DailyFailureQueueMessages,
+            KmsRequests = hours * setup.StreamCredentials * StackFootprint.KmsRequestsPerCredentialHour,
+            SpansGb = sum.BytesIn / BytesPerGb,
         };
     }
 
@@ -201,7 +262,9 @@ public static class CostModel
         decimal BytesArchived,
         decimal LambdaGbSeconds,
         decimal Invocations,
-        decimal S3Puts)
+        decimal S3Puts,
+        decimal DecisionReads,
+        decimal DecisionWrites)
     {
         public static Day Zero => default;
 
@@ -214,7 +277,9 @@ public static class CostModel
             d.BytesArchived,
             d.LambdaGbSeconds,
             d.Invocations,
-            d.S3Puts);
+            d.S3Puts,
+            d.DecisionReads,
+            d.DecisionWrites);
 
         public Day Plus(Day o) => new(
             TracesSeen + o.TracesSeen,
@@ -225,7 +290,9 @@ public static class CostModel
             BytesArchived + o.BytesArchived,
             LambdaGbSeconds + o.LambdaGbSeconds,
             Invocations + o.Invocations,
-            S3Puts + o.S3Puts);
+            S3Puts + o.S3Puts,
+            DecisionReads + o.DecisionReads,
+            DecisionWrites + o.DecisionWrites);
 
         // Divide rather than multiply by 1/k: 700 / 7 is exactly 100, 700 * (1/7) is not.
         public Day DividedBy(decimal k) => new(
@@ -237,6 +304,8 @@ public static class CostModel
             BytesArchived / k,
             LambdaGbSeconds / k,
             Invocations / k,
-            S3Puts / k);
+            S3Puts / k,
+            DecisionReads / k,
+            DecisionWrites / k);
     }
 }

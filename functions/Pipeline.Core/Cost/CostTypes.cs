@@ -16,6 +16,10 @@ public enum CostGroup
     S3,
     Athena,
     Ses,
+    DynamoDb,
+    CloudWatch,
+    Sqs,
+    Kms,
 }
 
 /// <summary>One billed dimension.</summary>
@@ -35,6 +39,17 @@ public enum CostComponent
     S3Gets,
     AthenaScanned,
     SesEmails,
+    DynamoDbWrites,
+    DynamoDbReads,
+    LogsIngested,
+    LogsStored,
+    CloudWatchAlarms,
+    CloudWatchDashboards,
+    SqsRequests,
+    KmsRequests,
+
+    /// <summary>Only in the Transaction Search alternative: every span ingested by CloudWatch.</summary>
+    TransactionSearchSpans,
 }
 
 /// <summary>
@@ -65,6 +80,32 @@ public sealed record PipelineSetup
     /// <summary>GB-seconds and requests of the scheduled functions (graph, report, replay) per day.</summary>
     public decimal DailyExtraLambdaGbSeconds { get; init; }
     public decimal DailyExtraLambdaRequests { get; init; }
+
+    /// <summary>
+    /// CloudWatch Logs bytes one ingest invocation writes (its own lines, the EMF lines and Lambda's
+    /// START/END/REPORT lines). Measured from the handler against moto: see <see cref="StackFootprint"/>.
+    /// </summary>
+    public decimal LogBytesPerIngestInvocation { get; init; } = StackFootprint.LogBytesPerIngestInvocation;
+
+    /// <summary>Log bytes the scheduled functions write per day (their invocations × bytes per invocation).</summary>
+    public decimal DailyScheduledLogBytes { get; init; } = StackFootprint.DailyScheduledLogBytes;
+
+    /// <summary>Retention of the functions' log groups (template <c>LogRetentionDays</c>).</summary>
+    public int LogRetentionDays { get; init; } = StackFootprint.DefaultLogRetentionDays;
+
+    /// <summary>Standard-resolution alarm metrics the stack creates.</summary>
+    public int AlarmMetrics { get; init; } = StackFootprint.StandardAlarmMetrics;
+
+    public int Dashboards { get; init; } = StackFootprint.Dashboards;
+
+    /// <summary>
+    /// Distinct credentials that write to or read from the encrypted stream (the relay nodes' and
+    /// the event-source mapping's): Kinesis calls KMS for each about every five minutes.
+    /// </summary>
+    public int StreamCredentials { get; init; } = StackFootprint.DefaultStreamCredentials;
+
+    /// <summary>Messages the event-source mapping sends to the on-failure queue per day (a healthy stack: none).</summary>
+    public decimal DailyFailureQueueMessages { get; init; }
 }
 
 /// <summary>A calendar month's (or part month's) billable quantities, in the price table's units.</summary>
@@ -89,6 +130,17 @@ public sealed record MonthQuantities
     public decimal S3Gets { get; init; }
     public decimal AthenaTbScanned { get; init; }
     public decimal Emails { get; init; }
+    public decimal DynamoDbWriteUnits { get; init; }
+    public decimal DynamoDbReadUnits { get; init; }
+    public decimal LogsIngestedGb { get; init; }
+    public decimal LogsStoredGbMonths { get; init; }
+    public decimal AlarmMetricMonths { get; init; }
+    public decimal DashboardMonths { get; init; }
+    public decimal SqsRequests { get; init; }
+    public decimal KmsRequests { get; init; }
+
+    /// <summary>Span bytes Transaction Search would ingest: the bytes the pipeline received, in GB.</summary>
+    public decimal SpansGb { get; init; }
 }
 
 /// <summary>One priced dimension: quantity, what was left after the free tier, and its exact cost.</summary>
@@ -100,9 +152,18 @@ public sealed record CostLine(
     string Unit,
     decimal Usd);
 
+/// <summary>A dimension with a quantity but no price in the table: shown, not added to any sum.</summary>
+/// <param name="PriceName">The price table entry a user sets to price it.</param>
+public sealed record UnpricedLine(CostComponent Component, CostGroup Group, decimal Quantity, string Unit, string PriceName);
+
 /// <summary>Priced lines and their sums; amounts are exact (round only when showing them).</summary>
-public sealed record CostBreakdown(IReadOnlyList<CostLine> Lines)
+public sealed record CostBreakdown(IReadOnlyList<CostLine> Lines, IReadOnlyList<UnpricedLine> Unpriced)
 {
+    public CostBreakdown(IReadOnlyList<CostLine> lines)
+        : this(lines, [])
+    {
+    }
+
     public decimal Total => Lines.Sum(l => l.Usd);
 
     public decimal XRay => ByGroup(CostGroup.XRay);
@@ -146,6 +207,10 @@ public sealed record MonthlyCost
     public required CostBreakdown Projected { get; init; }
     public required CostBreakdown CounterfactualMonthToDate { get; init; }
     public required CostBreakdown CounterfactualProjected { get; init; }
+
+    /// <summary>Every span to CloudWatch Transaction Search, no pipeline (priced only when its price is set).</summary>
+    public required CostBreakdown TransactionSearchMonthToDate { get; init; }
+    public required CostBreakdown TransactionSearchProjected { get; init; }
 
     /// <summary>All traces to X-Ray with no pipeline, minus X-Ray for the kept traces plus the pipeline.</summary>
     public decimal SavingsMonthToDate => CounterfactualMonthToDate.Total - MonthToDate.Total;

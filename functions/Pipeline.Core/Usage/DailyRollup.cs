@@ -9,7 +9,8 @@ namespace Pipeline.Core.Usage;
 /// </summary>
 public sealed record DailyRollup
 {
-    public const int CurrentVersion = 1;
+    /// <summary>2 (2026-12): the decision-table counts and the intake by origin were added; a version-1 rollup lacks them and is folded again.</summary>
+    public const int CurrentVersion = 2;
 
     /// <summary>
     /// Days after which a day's usage no longer changes: Kinesis keeps records 24 hours by
@@ -49,13 +50,13 @@ public sealed record DailyRollup
     public static byte[] Serialize(DailyRollup rollup) =>
         JsonSerializer.SerializeToUtf8Bytes(rollup, UsageJsonContext.Default.DailyRollup);
 
-    /// <summary>Null when the bytes are not a rollup this code reads (then the day is folded again).</summary>
+    /// <summary>Null when the bytes are not a rollup of this version (then the day is folded again from its usage files).</summary>
     public static DailyRollup? TryDeserialize(ReadOnlySpan<byte> utf8)
     {
         try
         {
             var rollup = JsonSerializer.Deserialize(utf8, UsageJsonContext.Default.DailyRollup);
-            return rollup is { Version: <= CurrentVersion } ? rollup : null;
+            return rollup is { Version: CurrentVersion } ? rollup : null;
         }
         catch (JsonException)
         {

@@ -31,6 +31,13 @@ public sealed record DailyUsage
 
     public long S3Puts { get; init; }
 
+    /// <summary>Decision-table keys read (BatchGetItem) and items written (BatchWriteItem).</summary>
+    public long DecisionReads { get; init; }
+    public long DecisionWrites { get; init; }
+
+    /// <summary>Intake by SDK generation (X-Ray SDK segments, OTel spans).</summary>
+    public OriginUsage ByOrigin { get; init; } = new();
+
     /// <summary>Per service, sorted by name.</summary>
     public IReadOnlyList<ServiceUsage> Services { get; init; } = [];
 

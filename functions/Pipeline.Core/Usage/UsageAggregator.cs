@@ -146,7 +146,8 @@ public sealed class UsageAggregator
     {
         long invocations = 0, kinesisRecords = 0, payloadUnits = 0, billedKb = 0, segmentsIn = 0, segmentsValid = 0,
             segmentsInvalid = 0, segmentsKept = 0, tracesSeen = 0, tracesKept = 0, bytesIn = 0,
-            bytesArchived = 0, xrayCalls = 0, xrayDocuments = 0, s3Puts = 0;
+            bytesArchived = 0, xrayCalls = 0, xrayDocuments = 0, s3Puts = 0, decisionReads = 0, decisionWrites = 0;
+        var byOrigin = new OriginUsage();
         var kept = new KeptByReason();
         var gbSeconds = 0m;
         var services = new Dictionary<string, ServiceUsage>(StringComparer.Ordinal);
@@ -170,6 +171,9 @@ public sealed class UsageAggregator
             xrayCalls += r.XRayPutCalls;
             xrayDocuments += r.XRayDocuments;
             s3Puts += r.S3Puts;
+            decisionReads += r.DecisionReads;
+            decisionWrites += r.DecisionWrites;
+            byOrigin = byOrigin.Plus(r.ByOrigin ?? new OriginUsage());
             gbSeconds += DailyUsage.GbSeconds(r.LambdaDurationMs, r.LambdaMemoryMb);
             foreach (var s in r.Services)
             {
@@ -203,6 +207,9 @@ public sealed class UsageAggregator
             XRayDocuments = xrayDocuments,
             LambdaGbSeconds = gbSeconds,
             S3Puts = s3Puts,
+            DecisionReads = decisionReads,
+            DecisionWrites = decisionWrites,
+            ByOrigin = byOrigin,
             Services = services.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
         };
     }

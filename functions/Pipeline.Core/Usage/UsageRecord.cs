@@ -82,6 +82,12 @@ public sealed record UsageRecord
     /// <summary>S3 PUT requests made, this usage file included.</summary>
     public long S3Puts { get; init; }
 
+    /// <summary>Decision-table keys asked for with BatchGetItem (each is billed, found or not).</summary>
+    public long DecisionReads { get; init; }
+
+    /// <summary>Decision-table items written with BatchWriteItem.</summary>
+    public long DecisionWrites { get; init; }
+
     /// <summary>Per service (segment <c>name</c>), sorted by name so the same batch writes the same bytes.</summary>
     public IReadOnlyList<ServiceUsage> Services { get; init; } = [];
 

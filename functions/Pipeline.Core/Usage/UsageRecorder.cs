@@ -34,6 +34,8 @@ public sealed class UsageRecorder
     private long _xrayCalls;
     private long _xrayDocuments;
     private long _s3Puts;
+    private long _decisionReads;
+    private long _decisionWrites;
     private long _xraySdkValid;
     private long _xraySdkInvalid;
     private long _otelSpansIn;
@@ -130,6 +132,12 @@ public sealed class UsageRecorder
 
     public void AddS3Put() => _s3Puts++;
 
+    /// <summary>Keys asked of the decision table (BatchGetItem), found or not.</summary>
+    public void AddDecisionReads(int keys) => _decisionReads += Math.Max(0, keys);
+
+    /// <summary>Items written to the decision table (BatchWriteItem).</summary>
+    public void AddDecisionWrites(int items) => _decisionWrites += Math.Max(0, items);
+
     public void AddXRayPut(int documents)
     {
         _xrayCalls++;
@@ -174,6 +182,8 @@ public sealed class UsageRecorder
             LambdaDurationMs = lambdaDurationMs,
             LambdaMemoryMb = lambdaMemoryMb,
             S3Puts = _s3Puts,
+            DecisionReads = _decisionReads,
+            DecisionWrites = _decisionWrites,
             Services = services,
             ByOrigin = new OriginUsage
             {

@@ -34,6 +34,7 @@ public static class CostReportBuilder
         var notes = new List<string>();
         var kept = monthDays.Aggregate(new KeptByReason(), (sum, d) => sum.Plus(d.KeptByReason));
         var tracesSeen = monthDays.Sum(d => d.TracesSeen);
+        var origin = monthDays.Aggregate(new OriginUsage(), (sum, d) => sum.Plus(d.ByOrigin));
         var traffic = new TrafficTotals(
             monthDays.Sum(d => d.SegmentsIn),
             monthDays.Sum(d => d.SegmentsValid),
@@ -41,7 +42,15 @@ public static class CostReportBuilder
             monthDays.Sum(d => d.SegmentsKept),
             tracesSeen,
             monthDays.Sum(d => d.TracesKept),
-            Ratios(kept, tracesSeen));
+            Ratios(kept, tracesSeen),
+            new OriginTotals(
+                origin.XraySdkSegmentsIn,
+                origin.XraySdkSegmentsValid,
+                origin.XraySdkSegmentsInvalid,
+                origin.OtelSpansIn,
+                origin.OtelSpansValid,
+                origin.OtelSpansInvalid,
+                origin.OtelSegmentsValid));
 
         var services = monthDays
             .SelectMany(d => d.Services)
@@ -80,7 +89,12 @@ public static class CostReportBuilder
             })
             .ToArray();
         var byGroup = Enum.GetValues<CostGroup>()
+            .Where(g => cost.MonthToDate.Lines.Any(l => l.Group == g))
             .Select(g => new GroupCost(g, Label(g), cost.MonthToDate.ByGroup(g), cost.Projected.ByGroup(g)))
+            .ToArray();
+        var projectedUnpriced = cost.Projected.Unpriced.ToDictionary(u => u.Component);
+        var unpriced = cost.MonthToDate.Unpriced
+            .Select(u => new UnpricedRow(u.Component, u.Group, Label(u.Component), u.Unit, u.Quantity, projectedUnpriced[u.Component].Quantity, u.PriceName))
             .ToArray();
 
         var monthName = new DateOnly(cost.Year, cost.Month, 1).ToString("MMMM yyyy", CultureInfo.InvariantCulture);
@@ -95,9 +109,10 @@ public static class CostReportBuilder
             DaysInMonth = cost.DaysInMonth,
             RateWindowDays = cost.RateWindowDays,
             PriceTable = new PriceTableInfo(prices.TableVersion, prices.RetrievedOn, prices.Region, prices.Currency),
-            MonthToDate = Summary(cost.MonthToDate, cost.CounterfactualMonthToDate),
-            Projected = Summary(cost.Projected, cost.CounterfactualProjected),
+            MonthToDate = Summary(cost.MonthToDate, cost.CounterfactualMonthToDate, cost.TransactionSearchMonthToDate),
+            Projected = Summary(cost.Projected, cost.CounterfactualProjected, cost.TransactionSearchProjected),
             Costs = costs,
+            Unpriced = unpriced,
             CostByGroup = byGroup,
             Traffic = traffic,
             ArchiveBytesAtAsOf = cost.ArchiveBytesAtAsOf,
@@ -126,6 +141,15 @@ public static class CostReportBuilder
         CostComponent.S3Gets => "S3 GET requests",
         CostComponent.AthenaScanned => "Athena data scanned",
         CostComponent.SesEmails => "SES emails",
+        CostComponent.DynamoDbWrites => "DynamoDB decision table writes",
+        CostComponent.DynamoDbReads => "DynamoDB decision table reads",
+        CostComponent.LogsIngested => "CloudWatch Logs ingested (functions' logs and EMF)",
+        CostComponent.LogsStored => "CloudWatch Logs stored",
+        CostComponent.CloudWatchAlarms => "CloudWatch alarms",
+        CostComponent.CloudWatchDashboards => "CloudWatch dashboard",
+        CostComponent.SqsRequests => "SQS on-failure queue requests",
+        CostComponent.KmsRequests => "KMS requests (encrypted stream)",
+        CostComponent.TransactionSearchSpans => "Transaction Search spans ingested",
         _ => component.ToString(),
     };
 
@@ -137,6 +161,10 @@ public static class CostReportBuilder
         CostGroup.S3 => "S3",
         CostGroup.Athena => "Athena",
         CostGroup.Ses => "SES",
+        CostGroup.DynamoDb => "DynamoDB",
+        CostGroup.CloudWatch => "CloudWatch",
+        CostGroup.Sqs => "SQS",
+        CostGroup.Kms => "KMS",
         _ => group.ToString(),
     };
 
@@ -152,8 +180,14 @@ public static class CostReportBuilder
         _ => reason.ToString(),
     };
 
-    private static CostSummary Summary(CostBreakdown actual, CostBreakdown allToXRay) =>
-        new(actual.XRay, actual.Pipeline, actual.Total, allToXRay.Total, allToXRay.Total - actual.Total);
+    private static CostSummary Summary(CostBreakdown actual, CostBreakdown allToXRay, CostBreakdown allToTransactionSearch) =>
+        new(
+            actual.XRay,
+            actual.Pipeline,
+            actual.Total,
+            allToXRay.Total,
+            allToXRay.Total - actual.Total,
+            allToTransactionSearch.Unpriced.Count == 0 ? allToTransactionSearch.Total : null);
 
     private static KeptRatios Ratios(KeptByReason kept, long traces)
     {

@@ -23,7 +23,9 @@ namespace Pipeline.Functions.CostReport;
 /// <remarks>
 /// The event is an EventBridge scheduled event; the report covers the month through the day
 /// before its <c>time</c>. A <c>detail</c> of <c>{"asOf":"YYYY-MM-DD"}</c> picks the day instead
-/// (<c>pipeline report</c> uses it for today's local data).
+/// (<c>pipeline report</c> uses it for today's local data). <c>"dryRun":true</c> in the detail
+/// builds and stores the report but sends no e-mail: the answer has <c>sent: false</c> and no
+/// message id (<c>pipeline verify</c> uses it after a deploy).
 /// </remarks>
 public sealed class CostReportHandler : ILambdaHandler
 {
@@ -123,7 +125,7 @@ public sealed class CostReportHandler : ILambdaHandler
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(context);
         var ct = context.CancellationToken;
-        var asOf = await ReportDayAsync(input, ct).ConfigureAwait(false);
+        var (asOf, dryRun) = await ReadEventAsync(input, ct).ConfigureAwait(false);
         var bucket = _settings.ArchiveBucket;
         var notes = new List<string>();
 
@@ -158,14 +160,27 @@ public sealed class CostReportHandler : ILambdaHandler
         await _store.PutAsync(bucket, ReportKeys.Json(asOf), outputs.Json, "application/json", ct).ConfigureAwait(false);
         await _store.PutAsync(bucket, ReportKeys.Png(asOf), outputs.Png, ReportChart.ContentType, ct).ConfigureAwait(false);
 
-        var messageId = await SendAsync(outputs.RawMessage, ct).ConfigureAwait(false);
-        context.Logger.LogInformation(
-            "cost report {AsOf} stored at s3://{Bucket}/{Key} and sent as {MessageId} to {Recipients} recipient(s); {UsageFiles} usage file(s), month to date {Total} USD",
-            asOf, bucket, htmlKey, messageId, _settings.Mail.To.Count, usageFiles, outputs.Model.MonthToDate.Total);
+        string? messageId = null;
+        if (dryRun)
+        {
+            context.Logger.LogInformation(
+                "cost report {AsOf} stored at s3://{Bucket}/{Key}, not sent (dry run); {UsageFiles} usage file(s), month to date {Total} USD",
+                asOf, bucket, htmlKey, usageFiles, outputs.Model.MonthToDate.Total);
+        }
+        else
+        {
+            messageId = await SendAsync(outputs.RawMessage, ct).ConfigureAwait(false);
+            context.Logger.LogInformation(
+                "cost report {AsOf} stored at s3://{Bucket}/{Key} and sent as {MessageId} to {Recipients} recipient(s); {UsageFiles} usage file(s), month to date {Total} USD",
+                asOf, bucket, htmlKey, messageId, _settings.Mail.To.Count, usageFiles, outputs.Model.MonthToDate.Total);
+        }
 
         var result = new CostReportResult(
             asOf, bucket, htmlKey, ReportKeys.Json(asOf), ReportKeys.Png(asOf), messageId, _settings.Mail.To.Count, usageFiles,
-            outputs.Model.MonthToDate.Total, outputs.Model.Projected.Total, outputs.Model.MonthToDate.Savings);
+            outputs.Model.MonthToDate.Total, outputs.Model.Projected.Total, outputs.Model.MonthToDate.Savings)
+        {
+            Sent = !dryRun,
+        };
         return new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(result, CostReportResultJsonContext.Default.CostReportResult), writable: false);
     }
 
@@ -249,7 +264,7 @@ public sealed class CostReportHandler : ILambdaHandler
         e.ErrorCode is "MessageRejected" or "MailFromDomainNotVerifiedException" or "NotFoundException"
         || e.ServiceMessage.Contains("not verified", StringComparison.OrdinalIgnoreCase);
 
-    private async Task<DateOnly> ReportDayAsync(Stream input, CancellationToken ct)
+    private async Task<(DateOnly AsOf, bool DryRun)> ReadEventAsync(Stream input, CancellationToken ct)
     {
         ScheduledEvent? scheduled = null;
         try
@@ -261,16 +276,28 @@ public sealed class CostReportHandler : ILambdaHandler
             // A manual invoke with another payload reports through yesterday, like the schedule.
         }
 
-        if (scheduled?.Detail is { ValueKind: JsonValueKind.Object } detail
-            && detail.TryGetProperty("asOf", out var asOf)
-            && asOf.ValueKind == JsonValueKind.String)
+        var dryRun = false;
+        if (scheduled?.Detail is { ValueKind: JsonValueKind.Object } detail)
         {
-            return DateOnly.TryParseExact(asOf.GetString(), "yyyy-MM-dd", out var day)
-                ? day
-                : throw new ArgumentException($"detail.asOf '{asOf.GetString()}' is not YYYY-MM-DD.", nameof(input));
+            if (detail.TryGetProperty("dryRun", out var dry))
+            {
+                dryRun = dry.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw new ArgumentException($"detail.dryRun must be true or false, not {dry.GetRawText()}.", nameof(input)),
+                };
+            }
+
+            if (detail.TryGetProperty("asOf", out var asOf) && asOf.ValueKind == JsonValueKind.String)
+            {
+                return DateOnly.TryParseExact(asOf.GetString(), "yyyy-MM-dd", out var day)
+                    ? (day, dryRun)
+                    : throw new ArgumentException($"detail.asOf '{asOf.GetString()}' is not YYYY-MM-DD.", nameof(input));
+            }
         }
 
-        return CostModel.ReportDayFor(scheduled?.Time ?? _time.GetUtcNow());
+        return (CostModel.ReportDayFor(scheduled?.Time ?? _time.GetUtcNow()), dryRun);
     }
 
     /// <summary>The newest graph JSON of the report day or the day before (graph keys sort by time within a day).</summary>
@@ -291,19 +318,23 @@ public sealed class CostReportHandler : ILambdaHandler
     }
 }
 
-/// <summary>The handler's response: where the report went (the CLI prints it).</summary>
+/// <summary>The handler's response: where the report went (the CLI prints it). <see cref="MessageId"/> is null when nothing was sent (dry run).</summary>
 public sealed record CostReportResult(
     DateOnly AsOf,
     string Bucket,
     string HtmlKey,
     string JsonKey,
     string PngKey,
-    string MessageId,
+    string? MessageId,
     int Recipients,
     int UsageFiles,
     decimal MonthToDateUsd,
     decimal ProjectedUsd,
-    decimal SavingsMonthToDateUsd);
+    decimal SavingsMonthToDateUsd)
+{
+    /// <summary>False for a dry run: the report was stored but not e-mailed.</summary>
+    public bool Sent { get; init; } = true;
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(CostReportResult))]

@@ -22,6 +22,11 @@ public sealed record CostReportModel
     public required CostSummary MonthToDate { get; init; }
     public required CostSummary Projected { get; init; }
     public required IReadOnlyList<CostRow> Costs { get; init; }
+
+    /// <summary>Dimensions the stack bills that have no price in the table: quantities only, in no sum.</summary>
+    public IReadOnlyList<UnpricedRow> Unpriced { get; init; } = [];
+
+    /// <summary>Groups with at least one priced line (the chart's bars).</summary>
     public required IReadOnlyList<GroupCost> CostByGroup { get; init; }
     public required TrafficTotals Traffic { get; init; }
 
@@ -42,8 +47,11 @@ public sealed record CostReportModel
 
 public sealed record PriceTableInfo(string Version, DateOnly RetrievedOn, string Region, string Currency);
 
-/// <summary>The headline: what X-Ray and the pipeline cost, against all traces to X-Ray.</summary>
-public sealed record CostSummary(decimal XRay, decimal Pipeline, decimal Total, decimal AllToXRay, decimal Savings)
+/// <summary>
+/// The headline: what X-Ray and the pipeline cost, against all traces to X-Ray, and against every
+/// span to CloudWatch Transaction Search (<see cref="AllToTransactionSearch"/> null while that price is not set).
+/// </summary>
+public sealed record CostSummary(decimal XRay, decimal Pipeline, decimal Total, decimal AllToXRay, decimal Savings, decimal? AllToTransactionSearch = null)
 {
     /// <summary>Savings as a fraction of the all-to-X-Ray cost (0 when that is 0).</summary>
     public decimal SavingsFraction => AllToXRay == 0m ? 0m : Savings / AllToXRay;
@@ -62,6 +70,26 @@ public sealed record CostRow(
 
 public sealed record GroupCost(CostGroup Group, string Label, decimal UsdMonthToDate, decimal UsdProjected);
 
+/// <param name="PriceName">The price table entry to set (<c>prices.&lt;name&gt;.usd</c>).</param>
+public sealed record UnpricedRow(
+    CostComponent Component,
+    CostGroup Group,
+    string Label,
+    string Unit,
+    decimal QuantityMonthToDate,
+    decimal QuantityProjected,
+    string PriceName);
+
+/// <summary>Intake by SDK generation, month to date: X-Ray SDK segment documents and OpenTelemetry spans.</summary>
+public sealed record OriginTotals(
+    long XraySdkSegmentsIn,
+    long XraySdkSegmentsValid,
+    long XraySdkSegmentsInvalid,
+    long OtelSpansIn,
+    long OtelSpansValid,
+    long OtelSpansInvalid,
+    long OtelSegmentsValid);
+
 public sealed record TrafficTotals(
     long SegmentsIn,
     long SegmentsValid,
@@ -69,7 +97,8 @@ public sealed record TrafficTotals(
     long SegmentsKept,
     long TracesSeen,
     long TracesKept,
-    KeptRatios KeptRatio);
+    KeptRatios KeptRatio,
+    OriginTotals? ByOrigin = null);
 
 /// <summary>Kept traces by reason, each as a fraction of the traces seen.</summary>
 public sealed record KeptRatios(decimal Head, decimal TailError, decimal TailFault, decimal TailThrottle, decimal TailSlow)

@@ -23,9 +23,11 @@ public static class Display
 
     public static string Count(long n) => n.ToString("#,##0", Invariant);
 
-    /// <summary>A quantity that may be fractional (GB-months, projected counts).</summary>
+    /// <summary>A quantity that may be fractional (GB-months, projected counts); a non-zero one under 0.005 shows as "&lt;0.01".</summary>
     public static string Quantity(decimal q) =>
-        Math.Round(q, q >= 100m ? 0 : 2, MidpointRounding.AwayFromZero).ToString("#,##0.##", Invariant);
+        q > 0m && q < 0.005m
+            ? "<0.01"
+            : Math.Round(q, q >= 100m ? 0 : 2, MidpointRounding.AwayFromZero).ToString("#,##0.##", Invariant);
 
     /// <summary>A fraction as a percentage with one decimal, e.g. 0.1234 → "12.3 %".</summary>
     public static string Percent(decimal fraction) =>

@@ -79,9 +79,12 @@ public static class HtmlReportRenderer
         h.Append("<table role=\"presentation\" style=\"").Append(Table).Append("\">\n")
             .Append("<tr><th style=\"").Append(Head).Append("\"></th><th style=\"").Append(HeadNum).Append("\">Month to date</th><th style=\"").Append(HeadNum).Append("\">Projected month</th></tr>\n");
         Row(h, "X-Ray (kept traces)", m.MonthToDate.XRay, m.Projected.XRay, false);
-        Row(h, "Pipeline (Kinesis, Lambda, S3, Athena, SES)", m.MonthToDate.Pipeline, m.Projected.Pipeline, false);
+        Row(h, ReportLines.PipelineLabel, m.MonthToDate.Pipeline, m.Projected.Pipeline, false);
         Row(h, "Total with the pipeline", m.MonthToDate.Total, m.Projected.Total, true);
         Row(h, "All traces to X-Ray, no pipeline", m.MonthToDate.AllToXRay, m.Projected.AllToXRay, false);
+        h.Append("<tr><td style=\"").Append(Cell).Append("\">").Append(E(ReportLines.TransactionSearchLabel)).Append("</td>")
+            .Append("<td style=\"").Append(Num).Append("\">").Append(E(ReportLines.OptionalMoney(m.MonthToDate.AllToTransactionSearch))).Append("</td>")
+            .Append("<td style=\"").Append(Num).Append("\">").Append(E(ReportLines.OptionalMoney(m.Projected.AllToTransactionSearch))).Append("</td></tr>\n");
         h.Append("<tr><td style=\"").Append(Cell).Append("font-weight:bold;color:#2e7d32;\">Savings</td>")
             .Append("<td style=\"").Append(Num).Append("font-weight:bold;color:#2e7d32;\">").Append(E(Display.Money(m.MonthToDate.Savings)))
             .Append(" (").Append(E(Display.Percent(m.MonthToDate.SavingsFraction))).Append(")</td>")
@@ -104,6 +107,11 @@ public static class HtmlReportRenderer
             .Append("<table role=\"presentation\" style=\"").Append(Table).Append("\">\n");
         Pair(h, "Segments received", Display.Count(t.SegmentsIn));
         Pair(h, "Valid / invalid (quarantined)", Display.Count(t.SegmentsValid) + " / " + Display.Count(t.SegmentsInvalid));
+        foreach (var (label, value) in ReportLines.Origin(t))
+        {
+            Pair(h, label, value);
+        }
+
         Pair(h, "Segments sent to X-Ray", Display.Count(t.SegmentsKept));
         Pair(h, "Traces seen / kept", Display.Count(t.TracesSeen) + " / " + Display.Count(t.TracesKept));
         Pair(h, "Kept: head sampling", Display.Percent(t.KeptRatio.Head));
@@ -129,6 +137,24 @@ public static class HtmlReportRenderer
                 .Append("<td style=\"").Append(Num).Append("\">").Append(E(Display.Quantity(c.BillableMonthToDate))).Append("</td>")
                 .Append("<td style=\"").Append(Num).Append("\">").Append(E(Display.Money(c.UsdMonthToDate))).Append("</td>")
                 .Append("<td style=\"").Append(Num).Append("\">").Append(E(Display.Money(c.UsdProjected))).Append("</td></tr>\n");
+        }
+
+        h.Append("</table>\n");
+        if (m.Unpriced.Count == 0)
+        {
+            return;
+        }
+
+        h.Append("<h2 style=\"").Append(Section).Append("\">Not priced</h2>\n<p style=\"font-size:12px;color:#5a6573;margin:0 0 8px 0;\">")
+            .Append(E(ReportLines.UnpricedIntro(m))).Append("</p>\n<table role=\"presentation\" style=\"").Append(Table).Append("\">\n")
+            .Append("<tr><th style=\"").Append(Head).Append("\">Component</th><th style=\"").Append(HeadNum).Append("\">Month to date</th><th style=\"").Append(HeadNum)
+            .Append("\">Projected</th><th style=\"").Append(Head).Append("\">Price to set</th></tr>\n");
+        foreach (var u in m.Unpriced)
+        {
+            h.Append("<tr><td style=\"").Append(Cell).Append("\">").Append(E(u.Label)).Append("</td>")
+                .Append("<td style=\"").Append(Num).Append("\">").Append(E(Display.Quantity(u.QuantityMonthToDate))).Append(' ').Append(E(u.Unit)).Append("</td>")
+                .Append("<td style=\"").Append(Num).Append("\">").Append(E(Display.Quantity(u.QuantityProjected))).Append("</td>")
+                .Append("<td style=\"").Append(Cell).Append("\">").Append(E(u.PriceName)).Append("</td></tr>\n");
         }
 
         h.Append("</table>\n");
@@ -238,6 +264,29 @@ public static class HtmlReportRenderer
 /// <summary>Sentences that the HTML and text renderers share word for word.</summary>
 internal static class ReportLines
 {
+    public const string PipelineLabel = "Pipeline (every AWS service it runs on)";
+
+    public const string TransactionSearchLabel = "All spans to Transaction Search, no pipeline";
+
+    public static string OptionalMoney(decimal? usd) => usd is { } v ? Display.Money(v) : "price not set";
+
+    public static string UnpricedIntro(CostReportModel m) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"The stack bills these too, but price table {m.PriceTable.Version} has no confirmed price for them, so no total includes them: set prices.<name>.usd in PRICE_TABLE to price them (docs/cost-report.md).");
+
+    /// <summary>Intake by SDK generation; nothing when the month has no usage by origin at all.</summary>
+    public static IEnumerable<(string Label, string Value)> Origin(TrafficTotals t)
+    {
+        if (t.ByOrigin is not { } o || o.XraySdkSegmentsIn + o.OtelSpansIn == 0)
+        {
+            yield break;
+        }
+
+        yield return ("X-Ray SDK segments in / valid / invalid", Display.Count(o.XraySdkSegmentsIn) + " / " + Display.Count(o.XraySdkSegmentsValid) + " / " + Display.Count(o.XraySdkSegmentsInvalid));
+        yield return ("OTel spans in / valid / invalid", Display.Count(o.OtelSpansIn) + " / " + Display.Count(o.OtelSpansValid) + " / " + Display.Count(o.OtelSpansInvalid));
+        yield return ("Segments converted from OTel spans", Display.Count(o.OtelSegmentsValid));
+    }
+
     public static IEnumerable<string> GraphChanges(ServiceGraphDiff d)
     {
         foreach (var n in d.AddedNodes)
@@ -268,5 +317,5 @@ internal static class ReportLines
 
     public static string PriceFootnote(CostReportModel m) => string.Create(
         CultureInfo.InvariantCulture,
-        $"Prices: table {m.PriceTable.Version} for {m.PriceTable.Region}, taken {Display.Date(m.PriceTable.RetrievedOn)}, in {m.PriceTable.Currency}; monthly free tiers applied to the calendar month. \"All traces to X-Ray\" prices every trace seen as recorded by X-Ray with no pipeline.");
+        $"Prices: table {m.PriceTable.Version} for {m.PriceTable.Region}, taken {Display.Date(m.PriceTable.RetrievedOn)}, in {m.PriceTable.Currency}; monthly free tiers applied to the calendar month. \"All traces to X-Ray\" prices every trace seen as recorded by X-Ray with no pipeline; \"All spans to Transaction Search\" prices the bytes the pipeline received as spans ingested, the free 1 % trace-summary indexing included.");
 }

@@ -112,6 +112,9 @@ public static class ReportChart
         var barLeft = area.Left + 20 + LabelWidth;
         var barMax = area.Right - 90 - barLeft;
         var y = 60;
+
+        // Groups a user priced (DynamoDB, CloudWatch, SQS, KMS) add rows: keep them above the savings line.
+        var step = Math.Min(30, (Height - 110) / rows.Length);
         foreach (var (label, usd, paint) in rows)
         {
             if (label == "TOTAL")
@@ -123,7 +126,7 @@ public static class ReportChart
             var length = max <= 0m ? 0 : (int)Math.Round(usd / max * barMax, MidpointRounding.AwayFromZero);
             canvas.DrawRect(barLeft, y, Math.Max(length, usd > 0m ? 1 : 0), 13, paint);
             PixelFont.Draw(canvas, Display.Money(usd), barLeft + length + 6, y + 3, 1, muted);
-            y += 30;
+            y += step;
         }
 
         var savings = "SAVED " + Display.Money(model.MonthToDate.Savings) + " (" + Display.Percent(model.MonthToDate.SavingsFraction).Replace(" ", "", StringComparison.Ordinal) + ")";

@@ -18,9 +18,10 @@ public static class TextReportRenderer
 
         t.Append(Cols("", "Month to date", "Projected"));
         t.Append(Cols("X-Ray (kept traces)", Display.Money(model.MonthToDate.XRay), Display.Money(model.Projected.XRay)));
-        t.Append(Cols("Pipeline (Kinesis, Lambda, S3, Athena, SES)", Display.Money(model.MonthToDate.Pipeline), Display.Money(model.Projected.Pipeline)));
+        t.Append(Cols(ReportLines.PipelineLabel, Display.Money(model.MonthToDate.Pipeline), Display.Money(model.Projected.Pipeline)));
         t.Append(Cols("Total with the pipeline", Display.Money(model.MonthToDate.Total), Display.Money(model.Projected.Total)));
         t.Append(Cols("All traces to X-Ray, no pipeline", Display.Money(model.MonthToDate.AllToXRay), Display.Money(model.Projected.AllToXRay)));
+        t.Append(Cols(ReportLines.TransactionSearchLabel, ReportLines.OptionalMoney(model.MonthToDate.AllToTransactionSearch), ReportLines.OptionalMoney(model.Projected.AllToTransactionSearch)));
         t.Append(Cols(
             "Savings",
             Display.Money(model.MonthToDate.Savings) + " (" + Display.Percent(model.MonthToDate.SavingsFraction) + ")",
@@ -30,6 +31,11 @@ public static class TextReportRenderer
         Heading(t, "Traffic, month to date");
         t.Append(Cols("Segments received", Display.Count(tr.SegmentsIn)));
         t.Append(Cols("Valid / invalid (quarantined)", Display.Count(tr.SegmentsValid) + " / " + Display.Count(tr.SegmentsInvalid)));
+        foreach (var (label, value) in ReportLines.Origin(tr))
+        {
+            t.Append(Cols(label, value));
+        }
+
         t.Append(Cols("Segments sent to X-Ray", Display.Count(tr.SegmentsKept)));
         t.Append(Cols("Traces seen / kept", Display.Count(tr.TracesSeen) + " / " + Display.Count(tr.TracesKept)));
         t.Append(Cols("Kept: head sampling", Display.Percent(tr.KeptRatio.Head)));
@@ -49,6 +55,17 @@ public static class TextReportRenderer
             }
 
             t.Append('\n');
+        }
+
+        if (model.Unpriced.Count > 0)
+        {
+            Heading(t, "Not priced");
+            t.Append(ReportLines.UnpricedIntro(model)).Append('\n');
+            foreach (var u in model.Unpriced)
+            {
+                t.Append(Cols(u.Label, Display.Quantity(u.QuantityMonthToDate), Display.Quantity(u.QuantityProjected)));
+                t.Append("  ").Append(u.Unit).Append(", price: ").Append(u.PriceName).Append('\n');
+            }
         }
 
         Heading(t, "Services");

@@ -48,6 +48,13 @@ internal sealed class GraphTraces
         return this;
     }
 
+    /// <summary>A document built elsewhere (e.g. converted from OTel spans).</summary>
+    public GraphTraces AddJson(string document)
+    {
+        _documents.Add(document);
+        return this;
+    }
+
     public ServiceGraph Build(IEnumerable<string>? order = null, GraphBuilderOptions? options = null)
     {
         var builder = new ServiceGraphBuilder(WindowStart, WindowEnd, options);

@@ -63,6 +63,55 @@ public sealed class CostReportBuilderTests
             .And.Contain("1 usage record(s) not counted: unreadable or not a usage record.");
     }
 
+    [Fact]
+    public void Build_IntakeByOrigin_IsTheMonthsSum()
+    {
+        var model = ReportSamples.Model();
+        var days = ReportSamples.Usage().Days;
+
+        var origin = model.Traffic.ByOrigin!;
+        origin.OtelSpansIn.Should().Be(days.Sum(d => d.ByOrigin.OtelSpansIn)).And.BeGreaterThan(0);
+        origin.XraySdkSegmentsInvalid.Should().Be(25 * 40);
+        (origin.XraySdkSegmentsValid + origin.OtelSegmentsValid).Should().Be(model.Traffic.SegmentsValid);
+        TextReportRenderer.Render(model).Should().Contain("OTel spans in / valid / invalid");
+        HtmlReportRenderer.Render(model, "c").Should().Contain("X-Ray SDK segments in / valid / invalid");
+    }
+
+    [Fact]
+    public void Build_NoUsageByOrigin_LeavesTheRowsOut()
+    {
+        var usage = new UsageAggregator().Fold();
+        var cost = CostModel.ForMonth(PriceTable.Default, ReportSamples.AsOf, usage.Days, new PipelineSetup());
+
+        var model = CostReportBuilder.Build(PriceTable.Default, cost, usage, ReportSamples.GeneratedAt);
+
+        TextReportRenderer.Render(model).Should().NotContain("OTel spans");
+    }
+
+    [Fact]
+    public void Build_UnpricedDimensions_AreListedNotCharted_UntilAPriceIsSet()
+    {
+        var model = ReportSamples.Model();
+
+        model.Unpriced.Select(u => u.Component).Should().Contain([CostComponent.DynamoDbReads, CostComponent.LogsIngested, CostComponent.KmsRequests, CostComponent.SqsRequests]);
+        model.Unpriced.Single(u => u.Component == CostComponent.DynamoDbWrites).QuantityMonthToDate
+            .Should().Be(ReportSamples.Usage().Days.Sum(d => d.DecisionWrites));
+        model.CostByGroup.Select(g => g.Group).Should().NotContain(CostGroup.DynamoDb);
+        model.MonthToDate.AllToTransactionSearch.Should().BeNull();
+        TextReportRenderer.Render(model).Should().Contain("price not set").And.Contain("dynamoDbReadRequestUnits");
+
+        var prices = PriceTable.Default.WithOverride("""{ "prices": { "dynamoDbReadRequestUnits": { "usd": 0.125 }, "transactionSearchSpansGb": { "usd": 0.35 } } }""");
+        var usage = ReportSamples.Usage();
+        var priced = CostReportBuilder.Build(prices, CostModel.ForMonth(prices, ReportSamples.AsOf, usage.Days, ReportSamples.Setup), usage, ReportSamples.GeneratedAt);
+
+        priced.Costs.Should().Contain(c => c.Component == CostComponent.DynamoDbReads && c.UsdMonthToDate > 0m);
+        priced.CostByGroup.Should().Contain(g => g.Group == CostGroup.DynamoDb);
+        priced.Unpriced.Select(u => u.Component).Should().NotContain(CostComponent.DynamoDbReads);
+        priced.MonthToDate.AllToTransactionSearch.Should().BePositive();
+        priced.MonthToDate.Pipeline.Should().BeGreaterThan(model.MonthToDate.Pipeline);
+        HtmlReportRenderer.Render(priced, "c").Should().Contain(Display.Money(priced.MonthToDate.AllToTransactionSearch!.Value));
+    }
+
     [Theory]
     [InlineData("0", "$0.00")]
     [InlineData("0.004", "<$0.01")]

@@ -146,6 +146,42 @@ public sealed class CostReportHandlerTests
     }
 
     [Fact]
+    public async Task HandleAsync_DryRun_StoresTheReportButSendsNothing()
+    {
+        await SeedUsageAsync(new DateOnly(2026, 11, 20), 5);
+        var ses = new FakeSes();
+
+        var result = await InvokeAsync(Handler(ses), Scheduled("2026-11-26T07:00:00Z", """{"dryRun":true}"""));
+
+        ses.Sent.Should().BeEmpty();
+        (result.Sent, result.MessageId).Should().Be((false, (string?)null));
+        _store.Objects.Keys.Should().Contain([(Bucket, result.HtmlKey), (Bucket, result.JsonKey), (Bucket, result.PngKey)]);
+    }
+
+    [Theory]
+    [InlineData("""{"dryRun":false}""")]
+    [InlineData("""{"asOf":"2026-11-25","dryRun":false}""")]
+    [InlineData("{}")]
+    public async Task HandleAsync_DryRunFalseOrAbsent_Sends(string detail)
+    {
+        var ses = new FakeSes();
+
+        var result = await InvokeAsync(Handler(ses), Scheduled("2026-11-26T07:00:00Z", detail));
+
+        result.Sent.Should().BeTrue();
+        ses.Sent.Should().ContainSingle();
+        result.MessageId.Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task HandleAsync_DryRunNotABoolean_IsRefusedByName()
+    {
+        var act = () => InvokeAsync(Handler(new FakeSes()), Scheduled("2026-11-26T07:00:00Z", """{"dryRun":"yes"}"""));
+
+        (await act.Should().ThrowAsync<ArgumentException>()).WithMessage("*detail.dryRun*");
+    }
+
+    [Fact]
     public async Task ResolvePricesAsync_S3Override_IsApplied()
     {
         await _store.PutAsync(Bucket, "config/prices.json", """{"prices":{"xrayTracesRecorded":{"usd":4}}}"""u8.ToArray(), "application/json", TestContext.Current.CancellationToken);

@@ -65,6 +65,17 @@ internal static class ReportSamples
                 LambdaDurationMs = 3_600_000,
                 LambdaMemoryMb = 1024,
                 S3Puts = 4_000,
+                DecisionReads = traces * 9 / 10,
+                DecisionWrites = kept.Total - head,
+                ByOrigin = new OriginUsage
+                {
+                    XraySdkSegmentsIn = (traces * 2) + 40,
+                    XraySdkSegmentsValid = traces * 2,
+                    XraySdkSegmentsInvalid = 40,
+                    OtelSpansIn = traces * 2,
+                    OtelSpansValid = traces * 2,
+                    OtelSegmentsValid = traces,
+                },
                 Services =
                 [
                     new ServiceUsage { Name = "checkout", Segments = traces, Traces = traces, Kept = kept },

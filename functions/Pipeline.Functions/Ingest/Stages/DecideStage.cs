@@ -39,6 +39,8 @@ internal sealed class DecideStage(TraceSampler sampler, ITraceDecisionStore deci
             return;
         }
 
+        // Counted for the cost report when attempted: a failed call may have written part of it.
+        batch.Usage.AddDecisionWrites(batch.ToRemember.Count);
         try
         {
             await _decisions.PutManyAsync([.. batch.ToRemember], _sampler.Policy.DecisionTimeToLive, context.CancellationToken).ConfigureAwait(false);
@@ -76,6 +78,8 @@ internal sealed class DecideStage(TraceSampler sampler, ITraceDecisionStore deci
             return new Dictionary<string, TraceDecision>();
         }
 
+        // Every key asked for is billed, found or not (the cost report's DynamoDB read units).
+        batch.Usage.AddDecisionReads(uncertain.Count);
         try
         {
             return await _decisions.GetManyAsync(uncertain, context.CancellationToken).ConfigureAwait(false);

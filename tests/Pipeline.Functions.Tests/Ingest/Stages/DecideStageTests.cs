@@ -80,6 +80,24 @@ public sealed class DecideStageTests
         store.TimesToLive.Should().Equal(TimeToLive);
     }
 
+    [Fact]
+    public async Task Decide_CountsTheDecisionTableKeysReadAndItemsWritten_ForTheCostReport()
+    {
+        var faults = Enumerable.Range(0, 3).Select(i => SegmentBuilder.Segment(seed: 30 + i).WithFault()).ToList();
+        var plain = Enumerable.Range(0, 5).Select(i => SegmentBuilder.Segment(seed: 40 + i)).ToList();
+        var sibling = SegmentBuilder.Segment("other", seed: 50).WithTraceId(plain[0].TraceId);
+        var batch = await StageBatches.ValidatedAsync([.. faults.Select(f => f.ToUtf8()), .. plain.Select(p => p.ToUtf8()), sibling.ToUtf8()]);
+        var store = new RecordingDecisionStore();
+        var stage = Stage(rate: 0.0, store);
+
+        await stage.RunAsync(batch, StageBatches.Context());
+        await stage.RememberAsync(batch, StageBatches.Context());
+
+        var usage = batch.Usage.ToRecord("shardId-0", "1", "9", StageBatches.Now, 1, 1024);
+        usage.DecisionReads.Should().Be(store.LookedUp.Sum(l => l.Count)).And.Be(5, "the five uncertain traces, the sibling's trace once");
+        usage.DecisionWrites.Should().Be(store.Written).And.Be(3, "the three tail keeps");
+    }
+
     private static readonly TimeSpan TimeToLive = TimeSpan.FromHours(3);
 
     private static DecideStage Stage(double rate, ITraceDecisionStore store) =>
@@ -94,6 +112,8 @@ public sealed class DecideStageTests
 
         public List<TimeSpan> TimesToLive { get; } = [];
 
+        public int Written { get; private set; }
+
         public ValueTask<TraceDecision?> GetAsync(string traceId, CancellationToken cancellationToken = default) => _inner.GetAsync(traceId, cancellationToken);
 
         public ValueTask<IReadOnlyDictionary<string, TraceDecision>> GetManyAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
@@ -107,6 +127,7 @@ public sealed class DecideStageTests
         public ValueTask PutManyAsync(IReadOnlyCollection<KeyValuePair<string, TraceDecision>> decisions, TimeSpan timeToLive, CancellationToken cancellationToken = default)
         {
             TimesToLive.Add(timeToLive);
+            Written += decisions.Count;
             return _inner.PutManyAsync(decisions, timeToLive, cancellationToken);
         }
     }
