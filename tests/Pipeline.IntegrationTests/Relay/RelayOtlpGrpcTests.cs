@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net.Sockets;
+using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Pipeline.Aws;
@@ -81,6 +83,65 @@ public sealed class RelayOtlpGrpcTests(MotoFixture moto) : IDisposable
         (await relay.MetricAsync("xray_relay_otlp_spans_accepted_total")).Should().Be(3);
         (await relay.MetricAsync("xray_relay_otlp_grpc_responses_total{code=\"0\"}")).Should().Be(2);
         (await relay.TerminateAsync(TimeSpan.FromSeconds(20))).Should().Be(0, relay.Stdout);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("gzip")]
+    public async Task Relay_OtelJsGrpcExporter_DeliversEverySpanOnceKeyedByTraceId(string? compression)
+    {
+        var stream = await NewStreamAsync();
+        await using var relay = await RelayProcess.StartAsync(RelayProcess.Flags(moto.Endpoint, stream));
+
+        var (exit, spans, exports) = await RunOtelJsAsync(relay, traces: 150, compression);
+        var onStream = await SpansOnStreamAsync(stream, spans.Count);
+
+        exit.Should().Be(0, string.Join('\n', exports));
+        spans.Should().HaveCount(300);
+        onStream.Should().BeEquivalentTo(
+            spans.Select(s => (XRay(s.TraceId), XRay(s.TraceId), s.SpanId, s.Name)),
+            "every span the SDK made is on the stream once, keyed by its trace id in X-Ray form");
+        (await relay.MetricAsync("xray_relay_otlp_spans_accepted_total")).Should().Be(300);
+        (await relay.MetricAsync("xray_relay_otlp_grpc_http2_connections_total")).Should().BeGreaterThan(0);
+
+        static string XRay(string hex) => $"1-{hex[..8]}-{hex[8..]}";
+    }
+
+    /// <summary>Runs tests/otel-js/export-grpc.js (the real SDK and its gRPC exporter) against the relay: its exit code, the spans it made, its export outcomes.</summary>
+    private async Task<(int Exit, List<(string TraceId, string SpanId, string Name)> Spans, List<string> Exports)> RunOtelJsAsync(RelayProcess relay, int traces, string? compression)
+    {
+        var dir = Path.Combine(RepoPaths.Root, "tests", "otel-js");
+        Directory.Exists(Path.Combine(dir, "node_modules", "@opentelemetry", "exporter-trace-otlp-grpc"))
+            .Should().BeTrue("tests/setup installs tests/otel-js (npm ci) with the OTLP gRPC exporter");
+        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, ArgumentList = { "export-grpc.js", traces.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://{relay.OtlpGrpcEndpoint}";
+        if (compression is not null)
+        {
+            start.Environment["OTEL_EXPORTER_OTLP_COMPRESSION"] = compression;
+        }
+
+        using var node = Process.Start(start)!;
+        var stdout = node.StandardOutput.ReadToEndAsync(_ct);
+        var stderr = node.StandardError.ReadToEndAsync(_ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(120));
+        await node.WaitForExitAsync(timeout.Token);
+        var spans = new List<(string, string, string)>();
+        var exports = new List<string> { await stderr };
+        foreach (var line in (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var json = JsonDocument.Parse(line);
+            if (json.RootElement.TryGetProperty("span", out var span))
+            {
+                spans.Add((span.GetProperty("traceId").GetString()!, span.GetProperty("spanId").GetString()!, span.GetProperty("name").GetString()!));
+            }
+            else
+            {
+                exports.Add(line);
+            }
+        }
+
+        return (node.ExitCode, spans, exports);
     }
 
     [Fact]
