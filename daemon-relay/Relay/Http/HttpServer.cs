@@ -1,3 +1,4 @@
+using Pipeline.Runtime.Logging;
 using System.Buffers;
 using System.Globalization;
 using System.Net;

@@ -10,6 +10,7 @@ public enum AwsService
     DynamoDb,
     Athena,
     CloudFormation,
+    Sts,
 }
 
 /// <summary>Per-service wire facts: SigV4 signing name, endpoint host prefix, endpoint variable suffix.</summary>
@@ -18,7 +19,7 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
     // Signing names and endpoint prefixes from each service's model (endpointPrefix / signingName);
     // variable suffixes from the SDKs' "service-specific endpoints" spec: the service id upper-cased
     // with spaces as underscores (Kinesis, XRay, SESv2, S3, DynamoDB, Athena,
-    // CloudFormation).
+    // CloudFormation, STS).
     private static readonly AwsServiceInfo[] All =
     [
         new(AwsService.Kinesis, "kinesis", "kinesis", "KINESIS"),
@@ -28,6 +29,7 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
         new(AwsService.DynamoDb, "dynamodb", "dynamodb", "DYNAMODB"),
         new(AwsService.Athena, "athena", "athena", "ATHENA"),
         new(AwsService.CloudFormation, "cloudformation", "cloudformation", "CLOUDFORMATION"),
+        new(AwsService.Sts, "sts", "sts", "STS"),
     ];
 
     public static AwsServiceInfo Of(AwsService service) =>

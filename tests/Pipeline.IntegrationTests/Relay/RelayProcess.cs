@@ -96,6 +96,16 @@ internal sealed class RelayProcess : IAsyncDisposable
             list.AddRange(["--otlp-grpc", "127.0.0.1:0"]);
         }
 
+        if (!list.Contains("--max-in-flight"))
+        {
+            // moto's Kinesis is not safe for concurrent writes to one shard: it numbers each record
+            // "last sequence number + 1", so two PutRecords calls in flight can overwrite each
+            // other's records while both answer success (moto/kinesis/models.py, Shard.put_record).
+            // Against moto the relay sends one call at a time; several in flight are tested against
+            // FakeKinesis (Relay.Tests) and the bench's KinesisSink.
+            list.AddRange(["--max-in-flight", "1"]);
+        }
+
         var process = Process.Start(StartInfo(list, environment))!;
         var relay = new RelayProcess(process);
         process.OutputDataReceived += (_, e) => relay.OnStdout(e.Data);
