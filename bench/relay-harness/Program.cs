@@ -27,6 +27,11 @@
 //     --sink-latency-ms N    the sink waits N ms before each PutRecords answer
 //     --sink-fail-every N    every Nth record answers ProvisionedThroughputExceededException
 //     --sink-throttle-every N every Nth PutRecords call is throttled whole (HTTP 400)
+//     --otlp                 with --aot/--jit: per relay, in one process, a UDP blast, then OTLP/HTTP
+//                            protobuf and OTLP/gRPC exports (OtlpLoad.cs), each for --otlp-seconds
+//                            (default 5, at most --otlp-max-requests, default 100,000, of 100 spans);
+//                            spans per CPU-second and CPU per span next to the UDP figures
+//     --otlp-span-bytes N    approximate protobuf size of each span (default: --segment-bytes)
 //
 // Every load loop is bounded by count and time; everything stays on 127.0.0.1.
 using System.Diagnostics;
@@ -87,6 +92,7 @@ internal static class Harness
         }
 
         var datagrams = Datagrams.Build(segmentBytes, count: 4096);
+        var otlp = args.Contains("--otlp");
         Console.WriteLine($"relay harness: {Environment.ProcessorCount} cores, segment {datagrams[0].Length} bytes, aggregate={aggregate}, repeat={repeat}, relay args [{string.Join(' ', ChildProcess.ExtraRelayArgs)}], sink {ChildProcess.Faults}");
         foreach (var relay in relays)
         {
@@ -130,6 +136,37 @@ internal static class Harness
             Console.WriteLine($"  {child.SinkSummary().TrimStart(';', ' ')}");
         }
 
+        var otlpSummary = new List<string>();
+        if (otlp)
+        {
+            var otlpSeconds = Option(args, "--otlp-seconds", 5);
+            var otlpMax = Option(args, "--otlp-max-requests", 100_000);
+            var requests = OtlpLoad.Requests(64, Option(args, "--otlp-span-bytes", segmentBytes));
+            Console.WriteLine($"OTLP: {OtlpLoad.SpansPerRequest} spans a request ({requests[0].Length:N0} bytes protobuf), {OtlpLoad.Concurrency} requests in flight, {otlpSeconds}s per protocol");
+            foreach (var relay in relays.Where(r => r.Binary is not null))
+            {
+                for (var round = 1; round <= repeat; round++)
+                {
+                    await using var child = await ChildProcess.StartAsync("relay", relay.Binary, aggregate, otlp: true);
+                    var udp = await Blast(child, datagrams, blastSeconds, blastMax);
+                    Report($"relay {relay.Name} with OTLP on (UDP blast, round {round})", udp, child);
+                    var udpPerCpu = udp.Forwarded / Math.Max(0.001, udp.Cpu);
+                    var udpMicros = udp.Cpu * 1_000_000 / Math.Max(1, udp.Forwarded);
+                    Console.WriteLine($"  UDP: {udpPerCpu:N0} segments per CPU-second, {udpMicros:0.00} µs CPU/segment");
+                    foreach (var protocol in new[] { "http", "grpc" })
+                    {
+                        var endpoint = protocol == "grpc" ? child.OtlpGrpc! : child.OtlpHttp!;
+                        var result = await OtlpLoad.RunAsync(protocol, endpoint, requests, otlpSeconds, otlpMax, () => child.MetricAsync("xray_relay_otlp_spans_accepted_total"), child.CpuTime);
+                        var (rss, hwm) = child.Memory();
+                        Console.WriteLine($"relay {relay.Name} {result.Protocol} (round {round}):");
+                        Console.WriteLine($"  {result.Requests:N0} requests, {result.Accepted:N0} spans accepted over {result.Seconds:0.00}s ({result.Refused:N0} refused retryable, {result.Failed:N0} failed); RSS {rss / 1024.0 / 1024:0.0} MB (peak {hwm / 1024.0 / 1024:0.0} MB)");
+                        Console.WriteLine($"  {result.SpansPerSecond:N0} spans/s; {result.SpansPerCpuSecond:N0} spans per CPU-second (CPU {result.Cpu:0.00} s), {result.MicrosPerSpan:0.00} µs CPU/span; per item vs UDP: {result.SpansPerCpuSecond / Math.Max(1, udpPerCpu):0.00}x");
+                        otlpSummary.Add($"  {relay.Name} round {round} {result.Protocol}: {result.SpansPerCpuSecond:N0} spans/CPU-s, {result.MicrosPerSpan:0.00} µs/span, {result.SpansPerSecond:N0} spans/s; UDP same process {udpPerCpu:N0} segments/CPU-s, {udpMicros:0.00} µs/segment; ratio {result.SpansPerCpuSecond / Math.Max(1, udpPerCpu):0.00}x");
+                    }
+                }
+            }
+        }
+
         var steadyCpu = new Dictionary<string, double>();
         if (steadySeconds > 0)
         {
@@ -155,6 +192,11 @@ internal static class Harness
             var r = ratios[relay.Name];
             var c = perCore[relay.Name];
             Console.WriteLine($"  {relay.Name}: blast relay/raw median {Median(r):0.00}x (min {r.Min():0.00}, max {r.Max():0.00}, n={r.Count}); segments per CPU-second median {(c.Count > 0 ? Median(c) : 0):N0} (min {(c.Count > 0 ? c.Min() : 0):N0}, max {(c.Count > 0 ? c.Max() : 0):N0}){(steadyCpu.TryGetValue(relay.Name, out var us) ? $"; steady {us:0.00} µs/segment" : "")}");
+        }
+
+        foreach (var line in otlpSummary)
+        {
+            Console.WriteLine(line);
         }
 
         return 0;
@@ -287,11 +329,16 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
-    public static async Task<ChildProcess> StartAsync(string mode, string? binary, bool aggregate)
+    /// <summary>The relay binary's OTLP receivers (started with otlp: true), else null.</summary>
+    public IPEndPoint? OtlpHttp { get; private set; }
+
+    public IPEndPoint? OtlpGrpc { get; private set; }
+
+    public static async Task<ChildProcess> StartAsync(string mode, string? binary, bool aggregate, bool otlp = false)
     {
         if (mode == "relay" && binary is not null)
         {
-            return await StartBinaryAsync(binary, aggregate);
+            return await StartBinaryAsync(binary, aggregate, otlp);
         }
 
         var self = Environment.ProcessPath!;
@@ -315,18 +362,20 @@ internal sealed class ChildProcess : IAsyncDisposable
         return new ChildProcess(process, new IPEndPoint(IPAddress.Loopback, port), null, null);
     }
 
-    private static async Task<ChildProcess> StartBinaryAsync(string binary, bool aggregate)
+    private static async Task<ChildProcess> StartBinaryAsync(string binary, bool aggregate, bool otlp)
     {
         var sink = new KinesisSink(Faults);
         var udpPort = FreeUdpPort();
         var metricsPort = FreeTcpPort();
+        var otlpHttp = otlp ? new IPEndPoint(IPAddress.Loopback, FreeTcpPort()) : null;
+        var otlpGrpc = otlp ? new IPEndPoint(IPAddress.Loopback, FreeTcpPort()) : null;
         var start = new ProcessStartInfo(binary.EndsWith(".dll", StringComparison.Ordinal) ? "dotnet" : binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (binary.EndsWith(".dll", StringComparison.Ordinal))
         {
             start.ArgumentList.Add(binary);
         }
 
-        foreach (var arg in new[] { "-b", $"127.0.0.1:{udpPort}", "-t", "127.0.0.1:0", "--metrics", $"127.0.0.1:{metricsPort}", "--otlp-http", "off", "--otlp-grpc", "off", "-n", "us-east-1", "-e", sink.Endpoint.ToString(), "--stream", "bench", "-l", "warn" })
+        foreach (var arg in new[] { "-b", $"127.0.0.1:{udpPort}", "-t", "127.0.0.1:0", "--metrics", $"127.0.0.1:{metricsPort}", "--otlp-http", otlpHttp?.ToString() ?? "off", "--otlp-grpc", otlpGrpc?.ToString() ?? "off", "-n", "us-east-1", "-e", sink.Endpoint.ToString(), "--stream", "bench", "-l", "warn" })
         {
             start.ArgumentList.Add(arg);
         }
@@ -348,7 +397,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var child = new ChildProcess(process, new IPEndPoint(IPAddress.Loopback, udpPort), new Uri($"http://127.0.0.1:{metricsPort}/metrics"), sink);
+        var child = new ChildProcess(process, new IPEndPoint(IPAddress.Loopback, udpPort), new Uri($"http://127.0.0.1:{metricsPort}/metrics"), sink) { OtlpHttp = otlpHttp, OtlpGrpc = otlpGrpc };
         var watch = Stopwatch.StartNew();
         while (true)
         {
@@ -367,6 +416,14 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <summary>What the loopback sink saw (empty for the in-process relay).</summary>
     public string SinkSummary() => _sink is null ? "" :
         $"; sink: {_sink.Calls:N0} PutRecords, {_sink.Records:N0} records written, {_sink.FailedRecords:N0} failed on purpose, {_sink.ThrottledCalls:N0} calls throttled, at most {_sink.MaxConcurrentCalls} at once, {_sink.Unsigned} unsigned";
+
+    /// <summary>One counter of the relay binary's /metrics (summed over its labels).</summary>
+    public async Task<long> MetricAsync(string name)
+    {
+        var text = await Http.GetStringAsync(_metrics ?? throw new InvalidOperationException("only the relay binary has /metrics"));
+        return text.Split('\n').Where(l => (l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal)))
+            .Sum(l => (long)double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+    }
 
     public async Task<ChildStats> StatsAsync()
     {

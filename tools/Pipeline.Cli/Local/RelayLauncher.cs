@@ -48,7 +48,9 @@ internal static class RelayLauncher
         var child = ChildProcess.Start(
             "relay",
             executable,
-            ["-b", udp.ToString(), "-t", tcp.ToString(), "--metrics", metrics.ToString(), "--otlp-http", otlpHttp?.ToString() ?? "off", "-n", region, "-e", kinesis.ToString(),
+            ["-b", udp.ToString(), "-t", tcp.ToString(), "--metrics", metrics.ToString(), "--otlp-http", otlpHttp?.ToString() ?? "off",
+             // The relay now binds OTLP/gRPC on 4317 by default; local stacks keep it off until `up` takes an address for it.
+             "--otlp-grpc", "off", "-n", region, "-e", kinesis.ToString(),
              "--stream", stream, "--spool-dir", spoolDir, "-l", "info",
              // One PutRecords at a time: moto's Kinesis numbers records "last + 1" without a lock,
              // so concurrent calls to one shard can overwrite each other's records (both answer 200).
