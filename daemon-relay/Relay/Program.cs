@@ -40,9 +40,17 @@ RelayHost host;
 RelayClients clients;
 try
 {
-    clients = RelayClients.Create(options, ProcessEnvironment.Instance);
-    host = new RelayHost(options, clients.Kinesis, log, TimeProvider.System, clients.SamplingUpstream);
+    clients = await RelayClients.CreateAsync(options, ProcessEnvironment.Instance, TimeProvider.System, log);
+    log.Info("aws identity", ("region", clients.Identity.Region), ("region_from", clients.Identity.RegionSource), ("credentials", clients.Identity.CredentialSource));
+    host = new RelayHost(options with { Region = clients.Identity.Region }, clients.Kinesis, log, TimeProvider.System, clients.SamplingUpstream);
+    host.Metrics.ObserveCredentials(clients.Identity.Metrics, TimeProvider.System);
     await host.StartAsync();
+}
+catch (Relay.Aws.AwsIdentityException e)
+{
+    log.Error("relay failed to start", ("error", e.Message));
+    await Console.Error.WriteLineAsync($"xray-relay: {e.Message}");
+    return 1;
 }
 catch (Relay.Http.ListenerBindException e)
 {

@@ -18,13 +18,13 @@ public sealed class SignedAwsClients : IDisposable
 {
     private readonly HttpClient? _ownedHttp;
 
-    private SignedAwsClients(AwsSettings settings, HttpClient http, HttpClient? ownedHttp, TimeProvider time, Random? random)
+    private SignedAwsClients(AwsSettings settings, HttpClient http, HttpClient? ownedHttp, TimeProvider time, Random? random, AWSCredentials? credentials)
     {
         Settings = settings;
         Http = http;
         Time = time;
         _ownedHttp = ownedHttp;
-        Credentials = AwsHttpClient.CredentialsFor(settings);
+        Credentials = credentials ?? AwsHttpClient.CredentialsFor(settings);
         var sender = new AwsHttpClient(http, settings, Credentials, time, new Backoff(settings.Retry, random));
         Kinesis = new KinesisClient(sender);
         XRay = new XRayClient(sender);
@@ -44,7 +44,7 @@ public sealed class SignedAwsClients : IDisposable
 
     public TimeProvider Time { get; }
 
-    /// <summary>Explicit key pair from the settings, else the SDK's default chain (resolved on first use).</summary>
+    /// <summary>The credentials given to <see cref="Create(AwsSettings, HttpClient?, TimeProvider?, AWSCredentials?)"/>, else the settings' key pair, else the SDK's default chain (resolved on first use).</summary>
     public AWSCredentials Credentials { get; }
 
     /// <summary>
@@ -53,13 +53,20 @@ public sealed class SignedAwsClients : IDisposable
     /// <paramref name="timeProvider"/> drives signing time and retry delays (default: system).
     /// </summary>
     public static SignedAwsClients Create(AwsSettings settings, HttpClient? httpClient = null, TimeProvider? timeProvider = null) =>
-        Create(settings, httpClient, timeProvider, random: null);
+        Create(settings, httpClient, timeProvider, random: null, credentials: null);
 
-    internal static SignedAwsClients Create(AwsSettings settings, HttpClient? httpClient, TimeProvider? timeProvider, Random? random)
+    /// <summary>
+    /// As <see cref="Create(AwsSettings, HttpClient?, TimeProvider?)"/>, signing with
+    /// <paramref name="credentials"/> (for example the relay's IMDSv2 or assumed-role credentials).
+    /// </summary>
+    public static SignedAwsClients Create(AwsSettings settings, HttpClient? httpClient, TimeProvider? timeProvider, AWSCredentials? credentials) =>
+        Create(settings, httpClient, timeProvider, random: null, credentials);
+
+    internal static SignedAwsClients Create(AwsSettings settings, HttpClient? httpClient, TimeProvider? timeProvider, Random? random, AWSCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var owned = httpClient is null ? AwsHttp.CreateClient() : null;
-        return new SignedAwsClients(settings, httpClient ?? owned!, owned, timeProvider ?? TimeProvider.System, random);
+        return new SignedAwsClients(settings, httpClient ?? owned!, owned, timeProvider ?? TimeProvider.System, random, credentials);
     }
 
     public void Dispose() => _ownedHttp?.Dispose();

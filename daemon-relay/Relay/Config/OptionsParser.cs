@@ -24,12 +24,12 @@ public static class OptionsParser
         new("-b", "--bind", true, "UDP listen address, host:port or 'udp:h:p tcp:h:p' (default 127.0.0.1:2000)"),
         new("-t", "--bind-tcp", true, "TCP address of the SDK sampling endpoint (default 127.0.0.1:2000)"),
         new("-m", "--buffer-memory", true, "buffer size in MB; when full, new segments are dropped and counted (default 16)"),
-        new("-n", "--region", true, "AWS region (default AWS_REGION, then AWS_DEFAULT_REGION)"),
+        new("-n", "--region", true, "AWS region (default AWS_REGION, then AWS_DEFAULT_REGION, then EC2 instance metadata)"),
         new("-e", "--endpoint", true, "Kinesis endpoint URL (for example a local moto_server)"),
         new("-c", "--config", true, "YAML config file (the daemon's cfg.yaml keys plus the relay's)"),
         new("-l", "--log-level", true, "dev, debug, info, warn, error or prod (default prod = info)"),
-        new("-o", "--local-mode", false, "do not look for EC2 metadata (accepted for compatibility)"),
-        new("-r", "--role-arn", true, "accepted for compatibility; assume-role is not supported, use IRSA or the instance role"),
+        new("-o", "--local-mode", false, "do not ask EC2 instance metadata (IMDSv2) for the region or the instance role's credentials"),
+        new("-r", "--role-arn", true, "assume this IAM role through STS (cross-account streams), renewed before it expires"),
         new("-v", "--version", false, "print the version and exit"),
         new("-h", "--help", false, "print this help and exit"),
         new(null, "--stream", true, "Kinesis stream name (or RELAY_STREAM)"),
@@ -44,6 +44,7 @@ public static class OptionsParser
         new(null, "--sdk-sampling", true, "all (record every request) or proxy (forward to X-Ray) (default all)"),
         new(null, "--sdk-max-per-second", true, "per-node cap on recorded requests for the SDKs, 0 = none (default 0)"),
         new(null, "--otlp-http", true, "OTLP/HTTP receiver address (POST /v1/traces), or 'off' (default 127.0.0.1:4318)"),
+        new(null, "--otlp-grpc", true, "OTLP/gRPC receiver address (TraceService/Export, h2c), or 'off' (default 127.0.0.1:4317)"),
         new(null, "--allow-non-loopback", false, "allow binding addresses other than loopback (the DaemonSet sets it)"),
     ];
 
@@ -95,10 +96,6 @@ public static class OptionsParser
         options = ApplyEnvironment(options, environment);
         options = ApplyFlags(options, given);
         Validate(options);
-        if (options.RoleArn is { Length: > 0 })
-        {
-            warnings.Add("role-arn is accepted but not assumed: STS assume-role is not available to the relay; use IRSA or the instance role");
-        }
 
         return new ParsedCommandLine(options, ShowHelp: false, ShowVersion: false, warnings);
     }
@@ -200,6 +197,7 @@ public static class OptionsParser
                 "--sdk-max-per-second" => options with { SdkMaxPerSecond = ParseInt(value!, "--sdk-max-per-second") },
                 "--allow-non-loopback" => options with { AllowNonLoopback = true },
                 "--otlp-http" => options with { Otlp = options.Otlp with { HttpEndpoint = ParseOptionalEndpoint(value!, "--otlp-http") } },
+                "--otlp-grpc" => options with { Otlp = options.Otlp with { GrpcEndpoint = ParseOptionalEndpoint(value!, "--otlp-grpc") } },
                 _ => throw new OptionsException($"unhandled option {name}"),
             };
         }
@@ -285,6 +283,7 @@ public static class OptionsParser
                 "SdkMaxPerSecond" => options with { SdkMaxPerSecond = ParseInt(value, where) },
                 "AllowNonLoopback" => options with { AllowNonLoopback = ParseBool(value, where) },
                 "Otlp.HTTPAddress" => options with { Otlp = options.Otlp with { HttpEndpoint = ParseOptionalEndpoint(value, where) } },
+                "Otlp.GRPCAddress" => options with { Otlp = options.Otlp with { GrpcEndpoint = ParseOptionalEndpoint(value, where) } },
                 _ => throw new OptionsException($"config {path}: unknown key '{key}'"),
             };
         }
@@ -348,9 +347,14 @@ public static class OptionsParser
             throw new OptionsException("no stream: pass --stream NAME or set RELAY_STREAM");
         }
 
-        if (options.Region.Length == 0)
+        if (options.Region.Length == 0 && options.LocalMode)
         {
-            throw new OptionsException("no region: pass -n/--region or set AWS_REGION");
+            throw new OptionsException("no region: pass -n/--region or set AWS_REGION (local mode does not look it up in EC2 instance metadata)");
+        }
+
+        if (options.RoleArn is { Length: > 0 } roleArn && !IsRoleArn(roleArn))
+        {
+            throw new OptionsException($"--role-arn: '{roleArn}' is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)");
         }
 
         Require(options.BufferMemoryMb is >= 1 and <= 4096, "--buffer-memory must be between 1 and 4096 MB");
@@ -374,7 +378,21 @@ public static class OptionsParser
             {
                 RequireLoopback(otlpHttp, "--otlp-http");
             }
+
+            if (options.Otlp.GrpcEndpoint is { } otlpGrpc)
+            {
+                RequireLoopback(otlpGrpc, "--otlp-grpc");
+            }
         }
+    }
+
+    // arn:aws:iam::123456789012:role/path/name (aws, aws-cn, aws-us-gov, ... partitions).
+    private static bool IsRoleArn(string arn)
+    {
+        var parts = arn.Split(':', 6);
+        return parts.Length == 6 && parts[0] == "arn" && parts[1].StartsWith("aws", StringComparison.Ordinal) && parts[2] == "iam"
+            && parts[3].Length == 0 && parts[4].Length == 12 && parts[4].All(char.IsAsciiDigit)
+            && parts[5].StartsWith("role/", StringComparison.Ordinal) && parts[5].Length > "role/".Length;
     }
 
     private static void RequireLoopback(IPEndPoint endpoint, string what)
@@ -429,32 +447,13 @@ public static class OptionsParser
             _ => throw new OptionsException($"{what}: '{value}' is not 'all' or 'proxy'"),
         };
 
-    /// <summary>The longest duration any option takes (a day); every option's own range is checked after binding.</summary>
-    private const double MaxDurationSeconds = 86_400;
-
     /// <summary>A cfg.yaml is a few KiB; reading stops here so that -c /dev/zero or a huge file is an error, not an OOM.</summary>
     public const int MaxConfigBytes = 1024 * 1024;
 
-    /// <summary>"5", "5s", "500ms", "1m": a bare number is seconds.</summary>
-    internal static TimeSpan ParseDuration(string value, string what)
-    {
-        var text = value.Trim();
-        (string number, double scale) = text switch
-        {
-            _ when text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) => (text[..^2], 0.001),
-            _ when text.EndsWith('s') => (text[..^1], 1.0),
-            _ when text.EndsWith('m') => (text[..^1], 60.0),
-            _ => (text, 1.0),
-        };
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0 || !double.IsFinite(amount))
-        {
-            throw new OptionsException($"{what}: '{value}' is not a duration such as 5s or 500ms");
-        }
-
-        // Bounded before it becomes a TimeSpan: FromSeconds throws OverflowException past ~292,000 years.
-        var seconds = amount * scale;
-        return seconds <= MaxDurationSeconds
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new OptionsException($"{what}: '{value}' is too long (at most {MaxDurationSeconds.ToString(CultureInfo.InvariantCulture)}s)");
-    }
+    /// <summary>
+    /// A duration in the one grammar of every executable (<see cref="Durations"/>: 500ms, 5s, 1m; a
+    /// bare number is an error). Each option's own range is checked after binding.
+    /// </summary>
+    internal static TimeSpan ParseDuration(string value, string what) =>
+        Durations.TryParse(value, out var duration, out var error) ? duration : throw new OptionsException($"{what}: {error}");
 }

@@ -60,6 +60,7 @@ public sealed record RelayOptions
 
     public int BufferMemoryMb { get; init; } = DefaultBufferMemoryMb;
 
+    /// <summary>Empty: looked up in EC2 instance metadata at start (not in <see cref="LocalMode"/>).</summary>
     public string Region { get; init; } = "";
 
     public Uri? Endpoint { get; init; }
@@ -68,9 +69,10 @@ public sealed record RelayOptions
 
     public RelayLogLevel LogLevel { get; init; } = RelayLogLevel.Prod;
 
+    /// <summary>Never ask EC2 instance metadata (region and instance-role credentials must come from elsewhere).</summary>
     public bool LocalMode { get; init; }
 
-    /// <summary>Accepted for drop-in compatibility; STS assume-role is not available to the relay (logged at start).</summary>
+    /// <summary>An IAM role to assume through STS (<c>Relay.Aws.RelayIdentity</c>), for streams in another account.</summary>
     public string? RoleArn { get; init; }
 
     public string Stream { get; init; } = "";

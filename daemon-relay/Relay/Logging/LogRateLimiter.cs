@@ -1,3 +1,4 @@
+using Pipeline.Runtime.Logging;
 namespace Relay.Logging;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Pipeline.Runtime.Logging;
 using System.Text.Json;
 using Relay.Config;
 using Relay.Http;

@@ -36,6 +36,7 @@ public sealed class RelayMetrics
     private Func<long> _bufferBytes = () => 0;
     private Relay.Sending.InFlightWindow? _window;
     private long _spoolBytes;
+    private (Relay.Aws.CredentialMetrics Metrics, TimeProvider Time)? _credentials;
 
     /// <summary>The OTLP receivers' counters (HTTP and gRPC share them), rendered after the relay's own.</summary>
     public OtlpReceiverMetrics Otlp { get; } = new();
@@ -149,6 +150,9 @@ public sealed class RelayMetrics
     /// <summary>Reads the in-flight window at scrape time.</summary>
     public void ObserveInFlight(Relay.Sending.InFlightWindow window) => _window = window;
 
+    /// <summary>Writes the temporary credentials' renewal counters and expiry gauge (sources: IMDS, assumed role).</summary>
+    public void ObserveCredentials(Relay.Aws.CredentialMetrics credentials, TimeProvider time) => _credentials = (credentials, time);
+
     /// <summary>Reads the buffer gauge from its owner at scrape time (two threads move it; a pushed value could go stale).</summary>
     public void ObserveBufferBytes(Func<long> bytes) => _bufferBytes = bytes;
 
@@ -198,6 +202,11 @@ public sealed class RelayMetrics
             Gauge(text, "xray_relay_putrecords_in_flight_limit", "PutRecords calls allowed in flight now (--max-in-flight, halved by throttling, raised by clean calls).", window.Limit);
             Counter(text, "xray_relay_in_flight_decreases_total", "Times throttling or a failed call lowered the in-flight limit.", window.Decreases);
         }
+        if (_credentials is { } credentials)
+        {
+            credentials.Metrics.WritePrometheus(text, credentials.Time.GetUtcNow());
+        }
+
         _batchSize.Write(text, "xray_relay_batch_records", "Records per PutRecords call.");
         _putLatency.Write(text, "xray_relay_putrecords_seconds", "PutRecords call latency.");
         Otlp.WritePrometheus(text);

@@ -10,6 +10,7 @@ public enum AwsService
     DynamoDb,
     Athena,
     CloudFormation,
+    Sts,
     Lambda,
     CloudWatch,
 }
@@ -20,7 +21,7 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
     // Signing names and endpoint prefixes from each service's model (endpointPrefix / signingName);
     // variable suffixes from the SDKs' "service-specific endpoints" spec: the service id upper-cased
     // with spaces as underscores (Kinesis, XRay, SESv2, S3, DynamoDB, Athena,
-    // CloudFormation, Lambda, CloudWatch; CloudWatch signs and is hosted as "monitoring").
+    // CloudFormation, STS, Lambda, CloudWatch; CloudWatch signs and is hosted as "monitoring").
     private static readonly AwsServiceInfo[] All =
     [
         new(AwsService.Kinesis, "kinesis", "kinesis", "KINESIS"),
@@ -30,6 +31,7 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
         new(AwsService.DynamoDb, "dynamodb", "dynamodb", "DYNAMODB"),
         new(AwsService.Athena, "athena", "athena", "ATHENA"),
         new(AwsService.CloudFormation, "cloudformation", "cloudformation", "CLOUDFORMATION"),
+        new(AwsService.Sts, "sts", "sts", "STS"),
         new(AwsService.Lambda, "lambda", "lambda", "LAMBDA"),
         new(AwsService.CloudWatch, "monitoring", "monitoring", "CLOUDWATCH"),
     ];

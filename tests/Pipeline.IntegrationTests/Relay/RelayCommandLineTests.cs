@@ -10,7 +10,9 @@ public sealed class RelayCommandLineTests
     [InlineData("not a loopback address", "--stream", "s", "-n", "us-east-1", "-b", "0.0.0.0:2000")]
     [InlineData("is not a whole number", "--stream", "s", "-n", "us-east-1", "-m", "big")]
     [InlineData("cannot read (Could not find file", "--stream", "s", "-n", "us-east-1", "-c", "/nonexistent.yaml")]
-    [InlineData("too long", "--stream", "s", "-n", "us-east-1", "--drain-timeout", "1e12")]
+    [InlineData("too long", "--stream", "s", "-n", "us-east-1", "--drain-timeout", "99999999999999999999d")]
+    [InlineData("unknown unit", "--stream", "s", "-n", "us-east-1", "--drain-timeout", "1e12")]
+    [InlineData("has no unit", "--stream", "s", "-n", "us-east-1", "--drain-timeout", "5")]
     [InlineData("larger than 1024 KiB", "--stream", "s", "-n", "us-east-1", "-c", "/dev/zero")]
     public async Task Relay_BadFlags_ExitTwoWithAMessage(string message, params string[] args)
     {

@@ -34,6 +34,9 @@ internal sealed class RelayProcess : IAsyncDisposable
     /// <summary>The OTLP/HTTP receiver (a free port unless the test passed --otlp-http), or null when off.</summary>
     public IPEndPoint? OtlpHttpEndpoint { get; private set; }
 
+    /// <summary>The OTLP/gRPC receiver (a free port unless the test passed --otlp-grpc), or null when off.</summary>
+    public IPEndPoint? OtlpGrpcEndpoint { get; private set; }
+
     public int Id => _process.Id;
 
     public string Stdout => string.Join('\n', _stdout);
@@ -78,7 +81,7 @@ internal sealed class RelayProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts the relay; the OTLP receivers get free ports unless <paramref name="args"/> name them,
-    /// so parallel tests never compete for 4318.
+    /// so parallel tests never compete for 4318 or 4317.
     /// </summary>
     public static async Task<RelayProcess> StartAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -86,6 +89,21 @@ internal sealed class RelayProcess : IAsyncDisposable
         if (!list.Contains("--otlp-http"))
         {
             list.AddRange(["--otlp-http", "127.0.0.1:0"]);
+        }
+
+        if (!list.Contains("--otlp-grpc"))
+        {
+            list.AddRange(["--otlp-grpc", "127.0.0.1:0"]);
+        }
+
+        if (!list.Contains("--max-in-flight"))
+        {
+            // moto's Kinesis is not safe for concurrent writes to one shard: it numbers each record
+            // "last sequence number + 1", so two PutRecords calls in flight can overwrite each
+            // other's records while both answer success (moto/kinesis/models.py, Shard.put_record).
+            // Against moto the relay sends one call at a time; several in flight are tested against
+            // FakeKinesis (Relay.Tests) and the bench's KinesisSink.
+            list.AddRange(["--max-in-flight", "1"]);
         }
 
         var process = Process.Start(StartInfo(list, environment))!;
@@ -107,6 +125,7 @@ internal sealed class RelayProcess : IAsyncDisposable
             relay.TcpEndpoint = IPEndPoint.Parse(ready.GetProperty("tcp").GetString()!);
             relay.MetricsEndpoint = ready.GetProperty("metrics").GetString() is { } metrics ? IPEndPoint.Parse(metrics) : null;
             relay.OtlpHttpEndpoint = ready.TryGetProperty("otlp_http", out var otlpHttp) && otlpHttp.GetString() is { } http ? IPEndPoint.Parse(http) : null;
+            relay.OtlpGrpcEndpoint = ready.TryGetProperty("otlp_grpc", out var otlpGrpc) && otlpGrpc.GetString() is { } grpc ? IPEndPoint.Parse(grpc) : null;
             return relay;
         }
         catch (TimeoutException)

@@ -15,8 +15,10 @@ public sealed class OptionsParserTests
         OptionsParser.Parse(args, environment).Options!;
 
     [Theory]
-    [InlineData("--drain-timeout", "1e12", "too long")]
-    [InlineData("--drain-timeout", "1e300s", "too long")]
+    [InlineData("--drain-timeout", "1e12", "unknown unit 'e'")]
+    [InlineData("--drain-timeout", "99999999999999999999d", "too long")]
+    [InlineData("--drain-timeout", "9999d", "--drain-timeout must be between")]
+    [InlineData("--drain-timeout", "5", "has no unit")]
     [InlineData("--send-timeout", "10m", "--send-timeout must be between")]
     [InlineData("--receive-buffer-kb", "1", "--receive-buffer-kb must be between")]
     public void Parse_OutOfRangeValues_AreOptionErrors(string flag, string value, string message)
@@ -27,9 +29,9 @@ public sealed class OptionsParserTests
     }
 
     [Theory]
-    [InlineData("DrainTimeout: 1e12\n")]
-    [InlineData("FlushInterval: 1e300s\n")]
-    [InlineData("SendTimeout: 9e99ms\n")]
+    [InlineData("DrainTimeout: 99999999999999999999d\n")]
+    [InlineData("FlushInterval: 9999999999999999999999999h\n")]
+    [InlineData("SendTimeout: 999999999999999999999999999ms\n")]
     public void Parse_ConfigDurationsThatOverflow_AreOptionErrors(string yaml)
     {
         var path = Path.Combine(Path.GetTempPath(), $"relay-big-{Guid.NewGuid():N}.yaml");
@@ -86,6 +88,19 @@ public sealed class OptionsParserTests
         options.DrainTimeout.Should().Be(TimeSpan.FromSeconds(5));
         options.Aggregate.Should().BeFalse();
         options.Otlp.HttpEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 4318));
+        options.Otlp.GrpcEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 4317));
+    }
+
+    [Fact]
+    public void Parse_OtlpGrpcFlagAndKey_MoveOrDisableTheReceiver()
+    {
+        using var file = new TempFile("Otlp:\n  GRPCAddress: \"127.0.0.1:24317\"\n");
+
+        Parse("--otlp-grpc", "127.0.0.1:14317", "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 14317));
+        Parse("--otlp-grpc=off", "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint.Should().BeNull();
+        Parse("-c", file.Path, "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint!.Port.Should().Be(24317);
+        Parse("-c", file.Path, "--otlp-grpc", "127.0.0.1:34317", "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint!.Port.Should().Be(34317);
+        Parse("--otlp-grpc", "0.0.0.0:4317", "--allow-non-loopback", "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint.Should().Be(new IPEndPoint(IPAddress.Any, 4317));
     }
 
     [Fact]
@@ -126,7 +141,7 @@ public sealed class OptionsParserTests
     {
         var options = Parse(
             "-b", "127.0.0.1:3000", "-t", "127.0.0.2:3001", "-m", "32", "-n", "eu-west-1",
-            "-e", "http://127.0.0.1:5000", "-l", "debug", "-o", "-r", "arn:aws:iam::1:role/x",
+            "-e", "http://127.0.0.1:5000", "-l", "debug", "-o", "-r", "arn:aws:iam::123456789012:role/x",
             "--stream", "traces", "--aggregate", "--spool-dir", "/tmp/spool", "--spool-max-mb", "10",
             "--drain-timeout", "750ms", "--metrics", "127.0.0.1:9100", "--sdk-sampling", "proxy",
             "--sdk-max-per-second", "250");
@@ -138,7 +153,7 @@ public sealed class OptionsParserTests
         options.Endpoint.Should().Be(new Uri("http://127.0.0.1:5000"));
         options.LogLevel.Should().Be(RelayLogLevel.Debug);
         options.LocalMode.Should().BeTrue();
-        options.RoleArn.Should().Be("arn:aws:iam::1:role/x");
+        options.RoleArn.Should().Be("arn:aws:iam::123456789012:role/x");
         options.Stream.Should().Be("traces");
         options.Aggregate.Should().BeTrue();
         options.SpoolDir.Should().Be("/tmp/spool");
@@ -283,6 +298,8 @@ public sealed class OptionsParserTests
     [InlineData("not a loopback address", "-t", "0.0.0.0:2000")]
     [InlineData("not a loopback address", "--metrics", "0.0.0.0:2112")]
     [InlineData("--otlp-http 0.0.0.0:4318 is not a loopback address", "--otlp-http", "0.0.0.0:4318")]
+    [InlineData("--otlp-grpc 0.0.0.0:4317 is not a loopback address", "--otlp-grpc", "0.0.0.0:4317")]
+    [InlineData("option --otlp-grpc needs a value", "--otlp-grpc")]
     [InlineData("is not an address", "--otlp-http", "4318")]
     [InlineData("option --otlp-http needs a value", "--otlp-http")]
     public void Parse_BadFlag_ThrowsWithClearMessage(string message, params string[] flags)
@@ -310,11 +327,20 @@ public sealed class OptionsParserTests
     }
 
     [Fact]
-    public void Parse_NoRegion_Throws()
+    public void Parse_NoRegionInLocalMode_Throws()
     {
-        var act = () => Parse("--stream", "s");
+        var act = () => Parse("--stream", "s", "-o");
 
-        act.Should().Throw<OptionsException>().WithMessage("*region*");
+        act.Should().Throw<OptionsException>().WithMessage("*region*local mode*");
+    }
+
+    [Fact]
+    public void Parse_NoRegionOutsideLocalMode_LeavesItToInstanceMetadata()
+    {
+        var options = Parse("--stream", "s");
+
+        options.Region.Should().BeEmpty();
+        options.LocalMode.Should().BeFalse();
     }
 
     [Theory]
@@ -326,6 +352,7 @@ public sealed class OptionsParserTests
     [InlineData("LocalMode: maybe\n", "is not true or false")]
     [InlineData("Otlp:\n  Port: 4318\n", "unknown key 'Otlp.Port'")]
     [InlineData("Otlp:\n  HTTPAddress: \"0.0.0.0:4318\"\n", "not a loopback address")]
+    [InlineData("Otlp:\n  GRPCAddress: \"0.0.0.0:4317\"\n", "not a loopback address")]
     public void Parse_BadConfig_ThrowsWithClearMessage(string yaml, string message)
     {
         using var file = new TempFile(yaml);
@@ -352,11 +379,25 @@ public sealed class OptionsParserTests
     }
 
     [Fact]
-    public void Parse_RoleArn_IsAcceptedWithAWarning()
+    public void Parse_RoleArn_IsKeptWithoutWarning()
     {
-        var parsed = OptionsParser.Parse(["-r", "arn:aws:iam::1:role/r", "--stream", "s", "-n", "us-east-1"], NoEnvironment);
+        var parsed = OptionsParser.Parse(["-r", "arn:aws:iam::123456789012:role/team/relay", "--stream", "s", "-n", "us-east-1"], NoEnvironment);
 
-        parsed.Warnings.Should().ContainSingle(w => w.Contains("assume-role", StringComparison.Ordinal));
+        parsed.Options!.RoleArn.Should().Be("arn:aws:iam::123456789012:role/team/relay");
+        parsed.Warnings.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("arn:aws:iam::1:role/r")]
+    [InlineData("arn:aws:iam::123456789012:user/u")]
+    [InlineData("arn:aws:iam::123456789012:role/")]
+    [InlineData("arn:aws:sts::123456789012:role/r")]
+    [InlineData("role/r")]
+    public void Parse_RoleArnThatIsNoRole_Throws(string arn)
+    {
+        var act = () => Parse("-r", arn, "--stream", "s", "-n", "us-east-1");
+
+        act.Should().Throw<OptionsException>().WithMessage("*--role-arn*not an IAM role ARN*");
     }
 
     private sealed class TempFile : IDisposable

@@ -23,6 +23,21 @@ internal sealed class FakeKinesis : IKinesisClient
     /// <summary>Calls for which this is true never answer (until the caller gives up): a hanging endpoint.</summary>
     public Func<int, bool>? Hang { get; set; }
 
+    /// <summary>Each call awaits this (call number) before it answers: a test holds calls open to see how many run at once.</summary>
+    public Func<int, Task>? Hold { get; set; }
+
+    /// <summary>Calls started and not yet answered.</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight;
+            }
+        }
+    }
+
     public IReadOnlyList<Shard> Shards { get; set; } =
     [
         new("shardId-000000000000", "0", "170141183460469231731687303715884105727"),
@@ -63,6 +78,11 @@ internal sealed class FakeKinesis : IKinesisClient
             if (Hang?.Invoke(call) == true)
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            if (Hold?.Invoke(call) is { } hold)
+            {
+                await hold.WaitAsync(cancellationToken);
             }
 
             if (CallFailure?.Invoke(call) is { } failure)

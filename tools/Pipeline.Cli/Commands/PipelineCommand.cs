@@ -22,6 +22,7 @@ internal static class PipelineCommand
             UiCommand.Create(traceContext ?? new TraceCommandContext(queryContext)),
             CompactCommand.Create(queryContext),
             IndexCommand.Create(queryContext),
+            AthenaTemplateCommand.Create(queryContext),
             GraphCommand.Create(graphContext),
             ReportCommand.Create(context),
             DownCommand.Create(context),
