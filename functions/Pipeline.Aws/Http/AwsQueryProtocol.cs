@@ -40,7 +40,8 @@ internal static class AwsQueryProtocol
         try
         {
             using var body = new MemoryStream(response.Body, writable: false);
-            document = XDocument.Load(body);
+            using var reader = XmlReader.Create(body, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+            document = XDocument.Load(reader);
         }
         catch (XmlException e)
         {

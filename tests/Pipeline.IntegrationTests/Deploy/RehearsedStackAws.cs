@@ -81,6 +81,18 @@ internal static class RehearsedStackAws
         await EnsureAsync(response, "CloudFormation CreateStack", cancellationToken);
     }
 
+    /// <summary>CloudWatch PutMetricAlarm (query protocol), actions enabled or not.</summary>
+    public static async Task PutMetricAlarmAsync(Uri endpoint, string name, bool actionsEnabled, CancellationToken cancellationToken)
+    {
+        var form = "Action=PutMetricAlarm&Version=2010-08-01"
+            + $"&AlarmName={Uri.EscapeDataString(name)}&MetricName=Errors&Namespace=AWS%2FLambda&Statistic=Sum&Period=300"
+            + $"&EvaluationPeriods=1&Threshold=1&ComparisonOperator=GreaterThanOrEqualToThreshold&ActionsEnabled={(actionsEnabled ? "true" : "false")}"
+            + "&AlarmActions.member.1=" + Uri.EscapeDataString("arn:aws:sns:us-east-1:123456789012:alarms");
+        using var request = Signed(endpoint, "/", "monitoring", form, "application/x-www-form-urlencoded; charset=utf-8");
+        using var response = await Http.SendAsync(request, cancellationToken);
+        await EnsureAsync(response, "CloudWatch PutMetricAlarm", cancellationToken);
+    }
+
     private static HttpRequestMessage Signed(Uri endpoint, string path, string service, string body, string contentType)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, path))
