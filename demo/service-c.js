@@ -6,7 +6,7 @@
 const http = require('http');
 const api = require('@opentelemetry/api');
 const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
-const { resourceFromAttributes } = require('@opentelemetry/resources');
+const { defaultResource, resourceFromAttributes } = require('@opentelemetry/resources');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
 const { AWSXRayPropagator } = require('@opentelemetry/propagator-aws-xray');
 const { AWSXRayIdGenerator } = require('@opentelemetry/id-generator-aws-xray');
@@ -15,7 +15,8 @@ const port = Number(process.env.SERVICE_C_PORT || 3002);
 const faultRate = Number(process.env.DEMO_FAULT_RATE || 0.1);
 const provider = new BasicTracerProvider({
   idGenerator: new AWSXRayIdGenerator(),
-  resource: resourceFromAttributes({ 'service.name': 'service-c', 'service.version': '1.0.0' }),
+  // telemetry.sdk.* (the SDK's language and version) as NodeSDK sets them, plus who we are.
+  resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'service-c', 'service.version': '1.0.0' })),
   // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT (and _TRACES_ENDPOINT) like every OTel SDK.
   spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
 });
@@ -30,7 +31,8 @@ const server = http.createServer((req, res) => {
     kind: api.SpanKind.SERVER,
     attributes: {
       'http.request.method': req.method, 'url.scheme': 'http', 'url.path': url.pathname,
-      'server.address': '127.0.0.1', 'server.port': port, 'user_agent.original': req.headers['user-agent'] || '',
+      'server.address': '127.0.0.1', 'server.port': port,
+      ...(req.headers['user-agent'] ? { 'user_agent.original': req.headers['user-agent'] } : {}),
     },
   }, parent);
   const delayMs = 2 + Math.floor(Math.random() * 40);

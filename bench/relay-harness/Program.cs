@@ -326,7 +326,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             start.ArgumentList.Add(binary);
         }
 
-        foreach (var arg in new[] { "-b", $"127.0.0.1:{udpPort}", "-t", "127.0.0.1:0", "--metrics", $"127.0.0.1:{metricsPort}", "--otlp-http", "off", "-n", "us-east-1", "-e", sink.Endpoint.ToString(), "--stream", "bench", "-l", "warn" })
+        foreach (var arg in new[] { "-b", $"127.0.0.1:{udpPort}", "-t", "127.0.0.1:0", "--metrics", $"127.0.0.1:{metricsPort}", "--otlp-http", "off", "--otlp-grpc", "off", "-n", "us-east-1", "-e", sink.Endpoint.ToString(), "--stream", "bench", "-l", "warn" })
         {
             start.ArgumentList.Add(arg);
         }

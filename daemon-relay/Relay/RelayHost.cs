@@ -41,6 +41,7 @@ public sealed class RelayHost : IAsyncDisposable
     private readonly HttpServer _sampling;
     private readonly HttpServer? _admin;
     private readonly HttpServer? _otlpHttp;
+    private readonly HttpServer? _otlpGrpc;
     private readonly CancellationTokenSource _drain = new();
     private readonly CancellationTokenSource _background = new();
     private ShardMap? _shardMap;
@@ -79,6 +80,9 @@ public sealed class RelayHost : IAsyncDisposable
             _otlpHttp = options.Otlp.HttpEndpoint is { } otlpHttp
                 ? AddListener(OtlpHttpListener.Name, otlpHttp, OtlpHttpListener.Handler(new OtlpHttpReceiver(otlp, Metrics.Otlp, options.Otlp)), OtlpHttpListener.Limits(options.Otlp))
                 : null;
+            _otlpGrpc = options.Otlp.GrpcEndpoint is { } otlpGrpc
+                ? AddListener(OtlpGrpcListener.Name, otlpGrpc, OtlpGrpcListener.Http1Handler, OtlpGrpcListener.Limits, OtlpGrpcListener.ConnectionHandler(new OtlpGrpcReceiver(otlp, Metrics.Otlp, options.Otlp), OtlpGrpcListener.Http2Limits(options.Otlp), Metrics.Otlp.Grpc, log, time))
+                : null;
             _admin = options.MetricsEndpoint is { } metrics ? AddListener(AdminListener, metrics, HandleAdminAsync, AdminLimits) : null;
         }
         catch
@@ -103,6 +107,9 @@ public sealed class RelayHost : IAsyncDisposable
 
     /// <summary>The bound OTLP/HTTP address, or null when it is off.</summary>
     public IPEndPoint? OtlpHttpEndpoint => _otlpHttp?.LocalEndpoint;
+
+    /// <summary>The bound OTLP/gRPC address, or null when it is off.</summary>
+    public IPEndPoint? OtlpGrpcEndpoint => _otlpGrpc?.LocalEndpoint;
 
     /// <summary>False while Kinesis is considered down (reported by /healthz, which still answers 200).</summary>
     public bool KinesisHealthy => _pump.Healthy;
@@ -147,6 +154,7 @@ public sealed class RelayHost : IAsyncDisposable
             ("tcp", TcpEndpoint?.ToString()),
             ("metrics", MetricsEndpoint?.ToString()),
             ("otlp_http", OtlpHttpEndpoint?.ToString()),
+            ("otlp_grpc", OtlpGrpcEndpoint?.ToString()),
             ("stream", _options.Stream),
             ("region", _options.Region),
             ("aggregate", _options.Aggregate),
@@ -172,11 +180,8 @@ public sealed class RelayHost : IAsyncDisposable
 
         _log.Info("relay stopping", ("buffered_bytes", _buffer.Bytes), ("drain_timeout_s", _options.DrainTimeout.TotalSeconds));
         _receiver.Stop();
-        if (_otlpHttp is not null)
-        {
-            // Exports in a handler finish into the buffer before it closes; later ones find the port closed and retry.
-            await _otlpHttp.StopAsync().ConfigureAwait(false);
-        }
+        // Exports in a handler finish into the buffer before it closes (gRPC clients get GOAWAY); later ones find the port closed and retry.
+        await Task.WhenAll(new[] { _otlpHttp, _otlpGrpc }.OfType<HttpServer>().Select(l => l.StopAsync())).ConfigureAwait(false);
 
         _buffer.Complete();
         _drain.CancelAfter(_options.DrainTimeout);
@@ -243,9 +248,9 @@ public sealed class RelayHost : IAsyncDisposable
     /// happens here, so a taken port fails the constructor with a <see cref="ListenerBindException"/>
     /// naming the listener. This is where a receiver such as OTLP/HTTP plugs in.
     /// </summary>
-    private HttpServer AddListener(string name, IPEndPoint endpoint, HttpHandler handler, HttpListenerLimits limits)
+    private HttpServer AddListener(string name, IPEndPoint endpoint, HttpHandler handler, HttpListenerLimits limits, Http2ConnectionHandler? http2 = null)
     {
-        var server = new HttpServer(name, endpoint, handler, limits, Metrics.Http(name), _log, _time);
+        var server = new HttpServer(name, endpoint, handler, limits, Metrics.Http(name), _log, _time, http2);
         _listeners.Add(server);
         return server;
     }

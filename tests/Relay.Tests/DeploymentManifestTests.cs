@@ -42,6 +42,7 @@ public sealed class DeploymentManifestTests
             options.UdpEndpoint.Port.Should().Be(2000);
             options.TcpEndpoint.Port.Should().Be(2000);
             options.Otlp.HttpEndpoint!.Port.Should().Be(4318, "OTel SDKs on the node reach the relay at the OTLP/HTTP default port");
+            options.Otlp.GrpcEndpoint!.Port.Should().Be(4317, "and at the OTLP/gRPC default port");
             options.SpoolDir.Should().Be("/var/lib/xray-relay/spool");
             options.DrainTimeout.Should().BeLessThan(TimeSpan.FromSeconds(30), "the drain must finish within terminationGracePeriodSeconds");
         }
@@ -49,6 +50,14 @@ public sealed class DeploymentManifestTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void Dockerfile_ExposesTheDaemonAndOtlpPorts()
+    {
+        var expose = File.ReadAllLines(Path.Combine(Deploy, "Dockerfile")).Single(l => l.StartsWith("EXPOSE ", StringComparison.Ordinal));
+
+        expose.Split(' ')[1..].Should().Contain(["2000/udp", "2000/tcp", "4317/tcp", "4318/tcp"]);
     }
 
     [Fact]
@@ -62,7 +71,7 @@ public sealed class DeploymentManifestTests
         var ports = ((YamlSequenceNode)At(container, "ports")).Cast<YamlMappingNode>()
             .Where(p => p.Children.ContainsKey(new YamlScalarNode("hostPort")))
             .Select(p => (((YamlScalarNode)p["hostPort"]).Value, ((YamlScalarNode)p["protocol"]).Value)).ToList();
-        ports.Should().BeEquivalentTo([("2000", "UDP"), ("2000", "TCP"), ("4318", "TCP")]);
+        ports.Should().BeEquivalentTo([("2000", "UDP"), ("2000", "TCP"), ("4318", "TCP"), ("4317", "TCP")]);
         ((YamlScalarNode)At(container, "livenessProbe", "httpGet", "path")).Value.Should().Be("/healthz");
         ((YamlScalarNode)At(container, "readinessProbe", "httpGet", "path")).Value.Should().Be("/readyz");
         ((YamlMappingNode)At(container, "resources", "limits")).Children.Should().ContainKey(new YamlScalarNode("memory"));

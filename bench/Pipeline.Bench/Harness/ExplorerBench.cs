@@ -16,7 +16,9 @@ namespace Pipeline.Bench.Harness;
 ///   full scan   `pipeline query` of one trace id over segments_raw (every object of the day)
 ///   trace       `pipeline trace` lookup (hours around the trace id's epoch), without and with
 ///               the per-hour trace-id index (built first by `pipeline index`'s code, timed)
-///   search      the UI's search over the whole day, no filter and fault only
+///   search      the UI's search over the whole day, no filter and fault only: first scanning
+///               the raw NDJSON, then through the per-hour search summaries (built with the index,
+///               timed together); each summary result is checked row for row against the scan
 /// Output: one `figure name=... ms=... bytes=... ` line per figure (bench/run parses them).
 /// </summary>
 internal static class ExplorerBench
@@ -60,14 +62,33 @@ internal static class ExplorerBench
             return (read.Bytes, tree.Spans.Count);
         });
 
-        // The index of every hour, built from the archive alone (what `pipeline index` does), then the same lookup through it.
+        // The search before the summaries: every NDJSON line of the day, through the segments view.
+        using var ui = new UiArchive(dir, tables);
+        var from = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var searches = new (string Name, TraceSearch Search)[]
+        {
+            ("search_day", new TraceSearch { From = from, To = from.AddDays(1) }),
+            ("search_day_fault", new TraceSearch { From = from, To = from.AddDays(1), Fault = true }),
+        };
+        foreach (var (name, search) in searches)
+        {
+            Measure(name + "_scan", runs, () =>
+            {
+                var result = ui.ScanSearch(search);
+                return (result.BytesRead, result.Matches);
+            });
+        }
+
+        // The trace index and the search summary of every hour, built from the archive alone (what `pipeline index` does on a local copy).
         var store = new Pipeline.Cli.Graph.DirectoryObjectStore(dir);
         Measure("index_build_day", 0, () =>
         {
-            IndexCommand.RunAsync(store, "archive", Pipeline.Core.Archive.ArchiveKeys.SegmentsPrefix, force: true, TextWriter.Null, CancellationToken.None).GetAwaiter().GetResult();
-            var indexBytes = Directory.EnumerateFiles(Path.Combine(dir, "trace-index"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            return (dayBytes, indexBytes);
+            IndexCommand.RunAsync(store, "archive", Pipeline.Core.Archive.ArchiveKeys.SegmentsPrefix, force: true, TextWriter.Null, CancellationToken.None, (dir, tables)).GetAwaiter().GetResult();
+            var written = Directory.EnumerateFiles(Path.Combine(dir, "trace-index"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            return (dayBytes, written);
         });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"index bytes={Bytes(dir, TraceIndex.ObjectName)} summary bytes={Bytes(dir, SearchSummary.ObjectName)}"));
         Measure("trace_lookup_indexed", runs, () =>
         {
             using var indexed = new IndexedTraceArchive(store, "archive", archive, ownsUnindexed: false);
@@ -86,20 +107,40 @@ internal static class ExplorerBench
             }
         }
 
-        using var ui = new UiArchive(dir, tables);
-        var from = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-        Measure("search_day", runs, () =>
+        // The same searches through the summaries; then each compared with the scan, row for row, with a few more filters.
+        foreach (var (name, search) in searches)
         {
-            var result = ui.Search(new TraceSearch { From = from, To = from.AddDays(1) });
-            return (result.BytesRead, result.Matches);
-        });
-        Measure("search_day_fault", runs, () =>
+            Measure(name, runs, () =>
+            {
+                var result = ui.Search(search);
+                return (result.BytesRead, result.Matches);
+            });
+        }
+
+        var checks = searches.Select(s => s.Search).Concat(new[]
         {
-            var result = ui.Search(new TraceSearch { From = from, To = from.AddDays(1), Fault = true });
-            return (result.BytesRead, result.Matches);
+            new TraceSearch { From = from, To = from.AddDays(1), Services = ["DynamoDB"], Limit = TraceSearch.MaxLimit },
+            new TraceSearch { From = from, To = from.AddDays(1), MinDurationMs = 250, HttpMethod = "GET" },
+            new TraceSearch { From = from.AddHours(5), To = from.AddHours(7), Error = true, Limit = TraceSearch.MaxLimit },
         });
+        foreach (var search in checks)
+        {
+            var viaSummary = ui.Search(search);
+            var viaScan = ui.ScanSearch(search);
+            if (!viaSummary.Traces.SequenceEqual(viaScan.Traces) || !viaSummary.Histogram.SequenceEqual(viaScan.Histogram) || viaSummary.SummarizedHours == 0)
+            {
+                Console.WriteLine($"MISMATCH search {search.ToQueryString()}: summary {viaSummary.Matches} matches ({viaSummary.SummarizedHours} hours), scan {viaScan.Matches}");
+                return 1;
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"same search={search.ToQueryString()} matches={viaScan.Matches} rows={viaScan.Traces.Count}"));
+        }
+
         return 0;
     }
+
+    private static long Bytes(string dir, string name) =>
+        Directory.EnumerateFiles(Path.Combine(dir, "trace-index"), name, SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
 
     private static void Measure(string name, int runs, Func<(long Bytes, long Rows)> run)
     {

@@ -44,6 +44,7 @@ public static class OptionsParser
         new(null, "--sdk-sampling", true, "all (record every request) or proxy (forward to X-Ray) (default all)"),
         new(null, "--sdk-max-per-second", true, "per-node cap on recorded requests for the SDKs, 0 = none (default 0)"),
         new(null, "--otlp-http", true, "OTLP/HTTP receiver address (POST /v1/traces), or 'off' (default 127.0.0.1:4318)"),
+        new(null, "--otlp-grpc", true, "OTLP/gRPC receiver address (TraceService/Export, h2c), or 'off' (default 127.0.0.1:4317)"),
         new(null, "--allow-non-loopback", false, "allow binding addresses other than loopback (the DaemonSet sets it)"),
     ];
 
@@ -196,6 +197,7 @@ public static class OptionsParser
                 "--sdk-max-per-second" => options with { SdkMaxPerSecond = ParseInt(value!, "--sdk-max-per-second") },
                 "--allow-non-loopback" => options with { AllowNonLoopback = true },
                 "--otlp-http" => options with { Otlp = options.Otlp with { HttpEndpoint = ParseOptionalEndpoint(value!, "--otlp-http") } },
+                "--otlp-grpc" => options with { Otlp = options.Otlp with { GrpcEndpoint = ParseOptionalEndpoint(value!, "--otlp-grpc") } },
                 _ => throw new OptionsException($"unhandled option {name}"),
             };
         }
@@ -281,6 +283,7 @@ public static class OptionsParser
                 "SdkMaxPerSecond" => options with { SdkMaxPerSecond = ParseInt(value, where) },
                 "AllowNonLoopback" => options with { AllowNonLoopback = ParseBool(value, where) },
                 "Otlp.HTTPAddress" => options with { Otlp = options.Otlp with { HttpEndpoint = ParseOptionalEndpoint(value, where) } },
+                "Otlp.GRPCAddress" => options with { Otlp = options.Otlp with { GrpcEndpoint = ParseOptionalEndpoint(value, where) } },
                 _ => throw new OptionsException($"config {path}: unknown key '{key}'"),
             };
         }
@@ -374,6 +377,11 @@ public static class OptionsParser
             if (options.Otlp.HttpEndpoint is { } otlpHttp)
             {
                 RequireLoopback(otlpHttp, "--otlp-http");
+            }
+
+            if (options.Otlp.GrpcEndpoint is { } otlpGrpc)
+            {
+                RequireLoopback(otlpGrpc, "--otlp-grpc");
             }
         }
     }

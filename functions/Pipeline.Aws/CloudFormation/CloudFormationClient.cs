@@ -1,4 +1,3 @@
-using System.Text;
 using System.Xml.Linq;
 using Pipeline.Aws.Configuration;
 using Pipeline.Aws.Http;
@@ -13,13 +12,13 @@ namespace Pipeline.Aws.CloudFormation;
 /// </summary>
 internal sealed class CloudFormationClient : ICloudFormationClient
 {
-    /// <summary>Query protocol request body type (AWS query protocol spec).</summary>
-    public const string ContentType = "application/x-www-form-urlencoded; charset=utf-8";
-
     public const string ApiVersion = "2010-05-15";
 
     /// <summary>The error CloudFormation answers for an unknown stack: "Stack with id X does not exist" (HTTP 400).</summary>
     public const string ValidationErrorCode = "ValidationError";
+
+    /// <summary>ListStackResources pages at most this many times (100 summaries a page; a stack holds at most 500 resources).</summary>
+    public const int MaxResourcePages = 10;
 
     private readonly AwsHttpClient _http;
 
@@ -33,14 +32,14 @@ internal sealed class CloudFormationClient : ICloudFormationClient
         {
             result = await CallAsync("DescribeStacks", [("StackName", stackName)], cancellationToken).ConfigureAwait(false);
         }
-        catch (AwsServiceException e) when (e.ErrorCode == ValidationErrorCode && e.ServiceMessage.Contains("does not exist", StringComparison.Ordinal))
+        catch (AwsServiceException e) when (IsMissingStack(e))
         {
             return null;
         }
 
-        var stack = Child(Child(result, "Stacks"), "member") ?? throw new InvalidDataException("CloudFormation DescribeStacks answered no stack.");
+        var stack = Members(Child(result, "Stacks")).FirstOrDefault() ?? throw new InvalidDataException("CloudFormation DescribeStacks answered no stack.");
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var output in Child(stack, "Outputs")?.Elements().Where(e => e.Name.LocalName == "member") ?? [])
+        foreach (var output in Members(Child(stack, "Outputs")))
         {
             if (Text(output, "OutputKey") is { } key)
             {
@@ -55,36 +54,59 @@ internal sealed class CloudFormationClient : ICloudFormationClient
             outputs);
     }
 
-    /// <summary>One call; returns the &lt;{Action}Result&gt; element.</summary>
-    private async Task<XElement> CallAsync(string action, IEnumerable<(string Name, string Value)> parameters, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StackResource>?> ListStackResourcesAsync(string stackName, CancellationToken cancellationToken = default)
     {
-        var form = new StringBuilder("Action=").Append(action).Append("&Version=").Append(ApiVersion);
-        foreach (var (name, value) in parameters)
+        ArgumentException.ThrowIfNullOrWhiteSpace(stackName);
+        var resources = new List<StackResource>();
+        string? token = null;
+        for (var page = 0; page < MaxResourcePages; page++)
         {
-            form.Append('&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
+            List<(string, string)> parameters = [("StackName", stackName)];
+            if (token is not null)
+            {
+                parameters.Add(("NextToken", token));
+            }
+
+            XElement result;
+            try
+            {
+                result = await CallAsync("ListStackResources", parameters, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AwsServiceException e) when (IsMissingStack(e))
+            {
+                return null;
+            }
+
+            foreach (var member in Members(Child(result, "StackResourceSummaries")))
+            {
+                resources.Add(new StackResource(
+                    Text(member, "LogicalResourceId") ?? string.Empty,
+                    Text(member, "PhysicalResourceId") ?? string.Empty,
+                    Text(member, "ResourceType") ?? string.Empty,
+                    Text(member, "ResourceStatus") ?? string.Empty));
+            }
+
+            token = Text(result, "NextToken");
+            if (string.IsNullOrEmpty(token))
+            {
+                return resources;
+            }
         }
 
-        var response = await _http.SendAsync(
-            new AwsRequest(AwsService.CloudFormation, action, HttpMethod.Post, "/", ContentType, Encoding.UTF8.GetBytes(form.ToString())),
-            cancellationToken).ConfigureAwait(false);
-        XDocument document;
-        try
-        {
-            using var body = new MemoryStream(response.Body, writable: false);
-            document = XDocument.Load(body);
-        }
-        catch (System.Xml.XmlException e)
-        {
-            throw new InvalidDataException($"CloudFormation {action} answered a body that is not XML: {e.Message}", e);
-        }
-
-        return Child(document.Root, action + "Result") ?? throw new InvalidDataException($"CloudFormation {action} answered no {action}Result.");
+        throw new InvalidDataException($"CloudFormation ListStackResources of {stackName} had more than {MaxResourcePages} pages.");
     }
 
-    private static XElement? Child(XElement? parent, string localName) =>
-        parent?.Elements().FirstOrDefault(e => e.Name.LocalName == localName);
+    private static bool IsMissingStack(AwsServiceException e) =>
+        e.ErrorCode == ValidationErrorCode && e.ServiceMessage.Contains("does not exist", StringComparison.Ordinal);
 
-    private static string? Text(XElement parent, string localName) => Child(parent, localName)?.Value;
+    private Task<XElement> CallAsync(string action, IEnumerable<(string Name, string Value)> parameters, CancellationToken cancellationToken) =>
+        AwsQueryProtocol.CallAsync(_http, AwsService.CloudFormation, ApiVersion, action, parameters, cancellationToken);
+
+    private static XElement? Child(XElement? parent, string localName) => AwsQueryProtocol.Child(parent, localName);
+
+    private static IEnumerable<XElement> Members(XElement? list) => AwsQueryProtocol.Members(list);
+
+    private static string? Text(XElement parent, string localName) => AwsQueryProtocol.Text(parent, localName);
 }
 
 /// <summary>Builds the CloudFormation client from the shared settings (the composition root's entry point).</summary>

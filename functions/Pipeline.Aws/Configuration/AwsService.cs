@@ -11,6 +11,8 @@ public enum AwsService
     Athena,
     CloudFormation,
     Sts,
+    Lambda,
+    CloudWatch,
 }
 
 /// <summary>Per-service wire facts: SigV4 signing name, endpoint host prefix, endpoint variable suffix.</summary>
@@ -19,7 +21,7 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
     // Signing names and endpoint prefixes from each service's model (endpointPrefix / signingName);
     // variable suffixes from the SDKs' "service-specific endpoints" spec: the service id upper-cased
     // with spaces as underscores (Kinesis, XRay, SESv2, S3, DynamoDB, Athena,
-    // CloudFormation, STS).
+    // CloudFormation, STS, Lambda, CloudWatch; CloudWatch signs and is hosted as "monitoring").
     private static readonly AwsServiceInfo[] All =
     [
         new(AwsService.Kinesis, "kinesis", "kinesis", "KINESIS"),
@@ -30,6 +32,8 @@ internal sealed record AwsServiceInfo(AwsService Service, string SigningName, st
         new(AwsService.Athena, "athena", "athena", "ATHENA"),
         new(AwsService.CloudFormation, "cloudformation", "cloudformation", "CLOUDFORMATION"),
         new(AwsService.Sts, "sts", "sts", "STS"),
+        new(AwsService.Lambda, "lambda", "lambda", "LAMBDA"),
+        new(AwsService.CloudWatch, "monitoring", "monitoring", "CLOUDWATCH"),
     ];
 
     public static AwsServiceInfo Of(AwsService service) =>

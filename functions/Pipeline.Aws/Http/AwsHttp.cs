@@ -46,13 +46,17 @@ public static class AwsHttp
         };
     }
 
-    /// <summary>The executable's one HttpClient for AWS calls, on <see cref="CreateHandler"/>; the caller owns and disposes it.</summary>
-    public static HttpClient CreateClient(int maxConnectionsPerServer = DefaultMaxConnectionsPerServer)
+    /// <summary>
+    /// The executable's one HttpClient for AWS calls, on <see cref="CreateHandler"/>; the caller owns
+    /// and disposes it. <paramref name="attemptTimeout"/> (default <see cref="AttemptTimeout"/>) is
+    /// longer only for a synchronous Lambda Invoke, whose answer comes when the function returns.
+    /// </summary>
+    public static HttpClient CreateClient(int maxConnectionsPerServer = DefaultMaxConnectionsPerServer, TimeSpan? attemptTimeout = null)
     {
 #pragma warning disable RS0030 // The one place that builds the AWS HttpClient.
         return new HttpClient(CreateHandler(maxConnectionsPerServer), disposeHandler: true)
         {
-            Timeout = AttemptTimeout,
+            Timeout = attemptTimeout ?? AttemptTimeout,
             MaxResponseContentBufferSize = MaxResponseBytes,
         };
 #pragma warning restore RS0030

@@ -99,10 +99,24 @@ internal sealed class AwsHttpClient
         var requestId = HeaderValue(response, AwsErrorMapper.RequestIdHeader) ?? HeaderValue(response, AwsErrorMapper.AlternateRequestIdHeader);
         if (response.IsSuccessStatusCode)
         {
-            return new AwsResponse(response.StatusCode, responseBody, requestId);
+            return new AwsResponse(response.StatusCode, responseBody, requestId) { Headers = KeptHeaders(response, request.ResponseHeaders) };
         }
 
         throw AwsErrorMapper.Map(info.SigningName, response.StatusCode, HeaderValue(response, AwsErrorMapper.ErrorTypeHeader), requestId, responseBody);
+    }
+
+    private static Dictionary<string, string> KeptHeaders(HttpResponseMessage response, IReadOnlyList<string>? names)
+    {
+        var kept = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in names ?? [])
+        {
+            if (HeaderValue(response, name) is { } value)
+            {
+                kept[name] = value;
+            }
+        }
+
+        return kept;
     }
 
     private static string? HeaderValue(HttpResponseMessage response, string name) =>

@@ -6,8 +6,10 @@ namespace Pipeline.Core.Query;
 /// <summary>
 /// A parsed athena/tables/*.sql file, in the restricted form those files use (one
 /// CREATE EXTERNAL TABLE with Hive types, PARTITIONED BY, ROW FORMAT SERDE, optional
-/// SERDEPROPERTIES, LOCATION, TBLPROPERTIES). athena/generate-template.py reads the same form.
-/// The DuckDB views are derived from it, so the DDL is the one schema both engines use.
+/// WITH SERDEPROPERTIES, STORED AS INPUTFORMAT/OUTPUTFORMAT, LOCATION, TBLPROPERTIES). It is the
+/// one parser of the DDL: the DuckDB views and the Glue tables of athena/template-athena.yaml
+/// (<see cref="AthenaTemplate"/>) are both derived from it, so the DDL is the one schema of both
+/// engines and of the deployed catalog.
 /// </summary>
 public sealed partial record AthenaTableDefinition(
     string Name,
@@ -17,6 +19,18 @@ public sealed partial record AthenaTableDefinition(
     string Location,
     IReadOnlyDictionary<string, string> Properties)
 {
+    /// <summary>STORED AS INPUTFORMAT '…' (empty when the file names none).</summary>
+    public string InputFormat { get; init; } = "";
+
+    /// <summary>STORED AS … OUTPUTFORMAT '…' (empty when the file names none).</summary>
+    public string OutputFormat { get; init; } = "";
+
+    /// <summary>TBLPROPERTIES in the order the file writes them.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> OrderedProperties { get; init; } = [];
+
+    /// <summary>WITH SERDEPROPERTIES in the order the file writes them.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> SerDeProperties { get; init; } = [];
+
     /// <summary>org.openx.data.jsonserde.JsonSerDe: one JSON document per line, fields by name.</summary>
     public const string JsonSerDe = "org.openx.data.jsonserde.JsonSerDe";
 
@@ -50,29 +64,50 @@ public sealed partial record AthenaTableDefinition(
         var rest = sql[after..];
         var partitioned = PartitionedPattern().Match(rest);
         var partitions = partitioned.Success ? ParseColumns(Balanced(rest, partitioned.Index + partitioned.Length - 1).Body) : [];
-        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
-        var tblProperties = TblPropertiesPattern().Match(rest);
-        if (tblProperties.Success)
-        {
-            foreach (var part in SplitTopLevel(Balanced(rest, tblProperties.Index + tblProperties.Length - 1).Body))
-            {
-                var kv = PropertyPattern().Match(part.Trim());
-                if (!kv.Success)
-                {
-                    throw new SqlSyntaxException($"property not in 'key' = 'value' form: {part.Trim()}");
-                }
-
-                properties[kv.Groups[1].Value] = kv.Groups[2].Value;
-            }
-        }
-
+        var properties = PropertiesOf(rest, TblPropertiesPattern());
+        var serDeProperties = PropertiesOf(rest, SerDePropertiesPattern());
         return new AthenaTableDefinition(
             create.Groups[1].Value,
             ParseColumns(body),
             partitions,
             Required(SerDePattern().Match(rest), "ROW FORMAT SERDE"),
             Required(LocationPattern().Match(rest), "LOCATION"),
-            properties);
+            properties.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal))
+        {
+            InputFormat = InputFormatPattern().Match(rest) is { Success: true } input ? input.Groups[1].Value : "",
+            OutputFormat = OutputFormatPattern().Match(rest) is { Success: true } output ? output.Groups[1].Value : "",
+            OrderedProperties = properties,
+            SerDeProperties = serDeProperties,
+        };
+    }
+
+    /// <summary>The <c>'key' = 'value'</c> list after <paramref name="opening"/> (a keyword and its parenthesis), in order; empty when absent.</summary>
+    private static List<KeyValuePair<string, string>> PropertiesOf(string rest, Regex opening)
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        var match = opening.Match(rest);
+        if (!match.Success)
+        {
+            return result;
+        }
+
+        foreach (var part in SplitTopLevel(Balanced(rest, match.Index + match.Length - 1).Body))
+        {
+            var kv = PropertyPattern().Match(part.Trim());
+            if (!kv.Success)
+            {
+                throw new SqlSyntaxException($"property not in 'key' = 'value' form: {part.Trim()}");
+            }
+
+            if (result.Exists(p => p.Key == kv.Groups[1].Value))
+            {
+                throw new SqlSyntaxException($"property '{kv.Groups[1].Value}' given twice");
+            }
+
+            result.Add(new(kv.Groups[1].Value, kv.Groups[2].Value));
+        }
+
+        return result;
     }
 
     private static string StripBucket(string s3Uri)
@@ -170,6 +205,15 @@ public sealed partial record AthenaTableDefinition(
     [GeneratedRegex(@"TBLPROPERTIES\s*\(", RegexOptions.IgnoreCase)]
     private static partial Regex TblPropertiesPattern();
 
+    [GeneratedRegex(@"WITH\s+SERDEPROPERTIES\s*\(", RegexOptions.IgnoreCase)]
+    private static partial Regex SerDePropertiesPattern();
+
+    [GeneratedRegex(@"INPUTFORMAT\s+'([^']+)'", RegexOptions.IgnoreCase)]
+    private static partial Regex InputFormatPattern();
+
+    [GeneratedRegex(@"OUTPUTFORMAT\s+'([^']+)'", RegexOptions.IgnoreCase)]
+    private static partial Regex OutputFormatPattern();
+
     [GeneratedRegex(@"^'([^']*)'\s*=\s*'([^']*)'$")]
     private static partial Regex PropertyPattern();
 
@@ -188,6 +232,9 @@ public sealed record TableColumn(string Name, HiveType Type);
 /// <summary>A Hive column type: a primitive (string, double, ...) or struct/array/map of them.</summary>
 public sealed record HiveType(string Kind, IReadOnlyList<TableColumn> Fields, IReadOnlyList<HiveType> Arguments)
 {
+    /// <summary>The type as the DDL writes it, without whitespace (what Glue's column type takes).</summary>
+    public string Text { get; init; } = "";
+
     private static readonly Dictionary<string, string> DuckDbPrimitives = new(StringComparer.OrdinalIgnoreCase)
     {
         ["string"] = "VARCHAR",
@@ -212,7 +259,7 @@ public sealed record HiveType(string Kind, IReadOnlyList<TableColumn> Fields, IR
         if (lt < 0)
         {
             return DuckDbPrimitives.ContainsKey(t)
-                ? new HiveType(t.ToLowerInvariant(), [], [])
+                ? new HiveType(t.ToLowerInvariant(), [], []) { Text = t }
                 : throw new SqlSyntaxException($"unsupported Hive type '{t}'");
         }
 
@@ -223,7 +270,7 @@ public sealed record HiveType(string Kind, IReadOnlyList<TableColumn> Fields, IR
 
         var kind = t[..lt].ToLowerInvariant();
         var inner = AthenaTableDefinition.SplitTopLevel(t[(lt + 1)..^1]);
-        return kind switch
+        var parsed = kind switch
         {
             "array" when inner.Count == 1 => new HiveType(kind, [], [Parse(inner[0])]),
             "map" when inner.Count == 2 => new HiveType(kind, [], [Parse(inner[0]), Parse(inner[1])]),
@@ -236,6 +283,7 @@ public sealed record HiveType(string Kind, IReadOnlyList<TableColumn> Fields, IR
             }).ToList(), []),
             _ => throw new SqlSyntaxException($"malformed Hive type '{t}'"),
         };
+        return parsed with { Text = t };
     }
 
     /// <summary>The DuckDB type with the same shape, e.g. <c>STRUCT("a" VARCHAR)[]</c>.</summary>

@@ -28,25 +28,21 @@ public static partial class DuckDbArchiveViews
             return $"CREATE OR REPLACE VIEW {view} AS SELECT {string.Join(", ", columns)} WHERE false";
         }
 
-        var glob = QuoteLiteral(ObjectGlob(table, archiveRoot));
-        var hiveTypes = "{" + string.Join(", ", table.PartitionKeys.Select(k => $"{QuoteLiteral(k.Name)}: {QuoteLiteral(k.Type.ToDuckDb())}")) + "}";
-        var columnTypes = "{" + string.Join(", ", table.Columns.Select(c => $"{QuoteLiteral(c.Name)}: {QuoteLiteral(c.Type.ToDuckDb())}")) + "}";
-        var partitionOptions = table.PartitionKeys.Count > 0 ? $", hive_partitioning = true, hive_types = {hiveTypes}" : string.Empty;
-        var reader = table.SerDe switch
-        {
-            // ignore_errors mirrors the SerDe's ignore.malformed.json: a bad line is skipped.
-            AthenaTableDefinition.JsonSerDe =>
-                $"read_json({glob}, format = 'newline_delimited', compression = 'auto_detect', ignore_errors = true, columns = {columnTypes}{partitionOptions})",
-            // LazySimpleSerDe's default field delimiter \001 never occurs in JSON text, so one
-            // string column holds the whole line; read_csv with that delimiter does the same.
-            AthenaTableDefinition.LineSerDe when table.Columns.Count == 1 =>
-                $"read_csv({glob}, columns = {columnTypes}, delim = E'\\x01', quote = '', escape = '', header = false, auto_detect = false, compression = 'auto'{partitionOptions})",
-            AthenaTableDefinition.ParquetSerDe =>
-                $"read_parquet({glob}{partitionOptions})",
-            _ => throw new SqlSyntaxException($"{table.Name}: no DuckDB reader for SerDe {table.SerDe} with {table.Columns.Count} column(s)"),
-        };
+        var reader = Reader(table, QuoteLiteral(ObjectGlob(table, archiveRoot)));
         var select = string.Join(", ", table.Columns.Concat(table.PartitionKeys).Select(c => QuoteIdentifier(c.Name)));
         return $"CREATE OR REPLACE VIEW {view} AS SELECT {select} FROM {reader}";
+    }
+
+    /// <summary>
+    /// The table function reading exactly <paramref name="files"/> (full paths under the archive
+    /// root) the way the table's view reads its glob: same reader, options, column types and
+    /// hive partition columns. Columns are the table's own (select them by name).
+    /// </summary>
+    public static string ReaderOf(AthenaTableDefinition table, IEnumerable<string> files)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(files);
+        return Reader(table, "[" + string.Join(", ", files.Select(QuoteLiteral)) + "]");
     }
 
     /// <summary>
@@ -72,6 +68,26 @@ public static partial class DuckDbArchiveViews
     {
         ArgumentNullException.ThrowIfNull(value);
         return new StringBuilder("'").Append(value.Replace("'", "''", StringComparison.Ordinal)).Append('\'').ToString();
+    }
+
+    private static string Reader(AthenaTableDefinition table, string source)
+    {
+        var hiveTypes = "{" + string.Join(", ", table.PartitionKeys.Select(k => $"{QuoteLiteral(k.Name)}: {QuoteLiteral(k.Type.ToDuckDb())}")) + "}";
+        var columnTypes = "{" + string.Join(", ", table.Columns.Select(c => $"{QuoteLiteral(c.Name)}: {QuoteLiteral(c.Type.ToDuckDb())}")) + "}";
+        var partitionOptions = table.PartitionKeys.Count > 0 ? $", hive_partitioning = true, hive_types = {hiveTypes}" : string.Empty;
+        return table.SerDe switch
+        {
+            // ignore_errors mirrors the SerDe's ignore.malformed.json: a bad line is skipped.
+            AthenaTableDefinition.JsonSerDe =>
+                $"read_json({source}, format = 'newline_delimited', compression = 'auto_detect', ignore_errors = true, columns = {columnTypes}{partitionOptions})",
+            // LazySimpleSerDe's default field delimiter \001 never occurs in JSON text, so one
+            // string column holds the whole line; read_csv with that delimiter does the same.
+            AthenaTableDefinition.LineSerDe when table.Columns.Count == 1 =>
+                $"read_csv({source}, columns = {columnTypes}, delim = E'\\x01', quote = '', escape = '', header = false, auto_detect = false, compression = 'auto'{partitionOptions})",
+            AthenaTableDefinition.ParquetSerDe =>
+                $"read_parquet({source}{partitionOptions})",
+            _ => throw new SqlSyntaxException($"{table.Name}: no DuckDB reader for SerDe {table.SerDe} with {table.Columns.Count} column(s)"),
+        };
     }
 
     [GeneratedRegex(@"\$\{\w+\}")]

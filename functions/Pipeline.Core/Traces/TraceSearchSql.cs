@@ -64,8 +64,12 @@ public static class TraceSearchSql
         "(" + string.Join(" OR ", hours.Distinct().Order().GroupBy(h => h.Day).Select(day =>
             $"(dt = '{day.Key}' AND \"hour\" IN ({string.Join(", ", day.Select(h => $"'{h.Hour}'"))}))")) + ")";
 
-    /// <summary>One row per matching trace (the columns of <see cref="TraceColumns"/>), unordered.</summary>
-    public static string Matches(TraceSearch s)
+    /// <summary>
+    /// One row per matching trace (the columns of <see cref="TraceColumns"/>), unordered, over
+    /// <paramref name="table"/>: <see cref="Table"/>, or a relation with the columns (and the
+    /// nested fields) of it that this reads, such as <see cref="SearchSummary"/> rows.
+    /// </summary>
+    public static string Matches(TraceSearch s, string table = Table)
     {
         ArgumentNullException.ThrowIfNull(s);
         // Root = the earliest document without a parent (the first service the request entered).
@@ -82,7 +86,7 @@ public static class TraceSearchSql
             .Append("         min_by(http.request.method, ").Append(RootKey).Append(") AS root_method,\n")
             .Append("         min_by(http.request.url, ").Append(RootKey).Append(") AS root_url,\n")
             .Append("         min_by(http.response.status, ").Append(RootKey).Append(") AS root_status\n")
-            .Append("  FROM ").Append(Table).Append('\n')
+            .Append("  FROM ").Append(table).Append('\n')
             .Append("  WHERE ").Append(Partitions(Hours(s))).Append('\n')
             .Append("    AND trace_id IS NOT NULL\n")
             .Append("    AND start_time >= ").Append(Seconds(s.From)).Append(" AND start_time < ").Append(Seconds(s.To)).Append('\n')

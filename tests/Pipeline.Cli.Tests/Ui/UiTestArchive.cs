@@ -176,8 +176,11 @@ public sealed class UiTestArchive : IDisposable
         Write(ReportKeys.Json(ReportDay), outputs.Json);
     }
 
-    private void WriteGzip(string key, IEnumerable<string> lines) => Write(key, TestGzip.Compress(Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n")));
+    /// <summary>Writes (or rewrites) one gzip NDJSON object of segment documents at <paramref name="key"/>.</summary>
+    public void WriteGzip(string key, IEnumerable<string> lines) => Write(key, TestGzip.Compress(Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n")));
 
+    /// <summary>The segment documents of a healthy service-a → service-b trace (public for tests that add traffic).</summary>
+    public static IEnumerable<string> HealthyTrace(DateTimeOffset start, int seed, double durationMs) => Healthy(start, seed, durationMs, annotated: false);
 
     private void Write(string key, byte[] bytes)
     {

@@ -8,7 +8,9 @@ namespace Pipeline.IntegrationTests.Deploy;
 /// Deploys the transformed template to a moto CloudFormation of its own, once, with the
 /// parameters of samconfig.toml's default environment (what `sam deploy` would pass) plus an IRSA
 /// provider, and keeps what the script read back. The server is private to this fixture because
-/// a Lambda function in moto breaks /moto-api/data.json for everyone else on that server.
+/// a Lambda function in moto breaks /moto-api/data.json for everyone else on that server; it runs
+/// until the fixture is disposed, so that a test class can call the rehearsed stack as the CLI
+/// would call a deployed one (each class that takes the fixture gets its own server and stack).
 /// </summary>
 public sealed class DeployRehearsal : IAsyncLifetime
 {
@@ -21,11 +23,15 @@ public sealed class DeployRehearsal : IAsyncLifetime
     public const string GraphSchedule = "rate(30 minutes)";
 
     private JsonObject? _facts;
+    private MotoServer? _server;
 
     /// <summary>The rehearsal script's answer: stackStatus, resources, functions, eventSourceMappings, rules, roles, ...</summary>
     public JsonObject Facts => _facts ?? throw new InvalidOperationException("not initialized");
 
     public IReadOnlyDictionary<string, string> Parameters { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>The moto server that holds the rehearsed stack.</summary>
+    public MotoServer Server => _server ?? throw new InvalidOperationException("not initialized");
 
     /// <summary>What `sam deploy` would pass: samconfig.toml's default environment, plus <see cref="GraphSchedule"/> and an IRSA provider.</summary>
     public static async Task<Dictionary<string, string>> ParametersAsync(CancellationToken cancellationToken)
@@ -44,14 +50,17 @@ public sealed class DeployRehearsal : IAsyncLifetime
         var parameters = await ParametersAsync(cancellationToken);
         Parameters = parameters;
 
-        var server = await MotoServer.StartAsync(cancellationToken);
-        await using (server)
-        {
-            _facts = await SamScript.RehearseAsync(server.Endpoint, StackName, parameters, cancellationToken);
-        }
+        _server = await MotoServer.StartAsync(cancellationToken);
+        _facts = await SamScript.RehearseAsync(_server.Endpoint, StackName, parameters, cancellationToken);
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
 
     public IEnumerable<JsonObject> Items(string name) => Facts[name]!.AsArray().Select(n => n!.AsObject());
 

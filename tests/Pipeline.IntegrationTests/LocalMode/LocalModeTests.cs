@@ -112,18 +112,46 @@ public sealed class LocalModeTests
     }
 
     [Fact]
-    public async Task UpDemo_ArchiveHoldsServiceAToServiceBTraces_WithAFault()
+    public async Task UpDemo_MixedFleet_TracesCrossAwsXRaySdkAndOpenTelemetry_InTheArchiveQueryAndGraph()
     {
         // 60 requests at 20/s; service-b fails a quarter of its calls so a fault is all but certain.
         await using var up = await PipelineUp.StartAsync(
             ["--demo", "--demo-requests", "60", "--demo-rps", "20"],
             new Dictionary<string, string> { ["DEMO_FAULT_RATE"] = "0.25" });
 
-        var archived = await up.WaitForArchiveAsync(s => CrossServiceCalls(s).Any(c => c.Fault), TimeSpan.FromMinutes(3));
+        var archived = await up.WaitForArchiveAsync(
+            s => CrossServiceCalls(s, "service-a", "service-b").Any(c => c.Fault) && CrossServiceCalls(s, "service-b", "service-c").Count >= 10,
+            TimeSpan.FromMinutes(3));
 
-        var calls = CrossServiceCalls(archived);
+        var calls = CrossServiceCalls(archived, "service-a", "service-b");
         calls.Should().NotBeEmpty("a service-a subsegment's id is the parent_id of a service-b segment\n" + up.Output);
         calls.Should().Contain(c => c.Fault, "some service-b calls answer 500\n" + up.Output);
+
+        // service-c runs the OpenTelemetry JS SDK: its SERVER span joins service-b's trace through the
+        // X-Ray propagator, arrives over OTLP and is converted into a segment whose parent is service-b's call.
+        var mixed = CrossServiceCalls(archived, "service-b", "service-c");
+        mixed.Should().HaveCountGreaterThanOrEqualTo(10, "service-b (aws-xray-sdk) calls service-c (OpenTelemetry) on every request\n" + up.Output);
+        var serviceC = archived.Where(s => Name(s) == "service-c").ToList();
+        serviceC.Should().OnlyContain(s => s.GetProperty("aws").GetProperty("xray").GetProperty("sdk").GetString() == "opentelemetry for nodejs");
+        serviceC.Should().OnlyContain(s => Subsegments(s).Any(sub => Name(sub) == "price lookup"), "the INTERNAL span is nested in its SERVER span's document");
+        var traceId = mixed[0].TraceId;
+        archived.Where(s => TraceId(s) == traceId).Select(Name).Should().Contain(["service-a", "service-b", "service-c"], "one trace id across both SDK generations");
+
+        var (queryCode, query, queryError) = await PipelineUp.RunAsync(
+            ["query", "--state-dir", up.StateDir, "--format", "csv", $"SELECT name FROM segments WHERE trace_id = '{traceId}' ORDER BY start_time"], TimeSpan.FromMinutes(2));
+        queryCode.Should().Be(0, queryError);
+        query.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Should().Equal("name", "service-a", "service-b", "service-c");
+
+        var (graphCode, graph, graphError) = await PipelineUp.RunAsync(["graph", "--state-dir", up.StateDir], TimeSpan.FromMinutes(2));
+        graphCode.Should().Be(0, graphError);
+        var edges = graph.Split('\n').Select(l => l.Trim()).Where(l => l.Contains(" -> ", StringComparison.Ordinal)).ToList();
+        foreach (var (from, to) in new[] { ("client", "service-a"), ("service-a", "service-b"), ("service-b", "service-c") })
+        {
+            var edge = edges.SingleOrDefault(l => l.StartsWith($"{from} -> {to} ", StringComparison.Ordinal));
+            edge.Should().NotBeNull($"`pipeline graph` draws {from} -> {to}\n{graph}");
+            int.Parse(edge!.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], CultureInfo.InvariantCulture).Should().BePositive("the edge carries its request count");
+        }
+
         var (reportCode, report, reportError) = await PipelineUp.RunAsync(["report", "--state-dir", up.StateDir], TimeSpan.FromMinutes(2));
         reportCode.Should().Be(0, reportError);
         var reportPath = report.Split('\n').Single(l => l.StartsWith("report: ", StringComparison.Ordinal))["report: ".Length..].Trim();
@@ -131,25 +159,25 @@ public sealed class LocalModeTests
 
         up.RefreshStack();
         var pids = up.RecordedPids;
-        pids.Should().HaveCount(6, "up, moto, relay, service-a, service-b, traffic");
+        pids.Should().HaveCount(7, "up, moto, relay, service-a, service-b, service-c, traffic");
 
         var exit = await up.TerminateAsync(StopTimeout);
         exit.Should().Be(0, up.Output);
         pids.Where(Signals.IsAlive).Should().BeEmpty("SIGTERM stops the demo processes too");
     }
 
-    /// <summary>service-a segments whose subsegment is the parent of a service-b segment of the same trace.</summary>
-    private static List<(string TraceId, bool Fault)> CrossServiceCalls(List<JsonElement> segments)
+    /// <summary>Calls from <paramref name="caller"/> to <paramref name="callee"/>: a caller subsegment whose id is the parent_id of a callee segment of the same trace.</summary>
+    private static List<(string TraceId, bool Fault)> CrossServiceCalls(List<JsonElement> segments, string caller, string callee)
     {
-        var serviceB = segments
-            .Where(s => Name(s) == "service-b" && s.TryGetProperty("parent_id", out _))
+        var callees = segments
+            .Where(s => Name(s) == callee && s.TryGetProperty("parent_id", out _))
             .ToLookup(s => (TraceId(s), s.GetProperty("parent_id").GetString()));
         var calls = new List<(string, bool)>();
-        foreach (var a in segments.Where(s => Name(s) == "service-a"))
+        foreach (var a in segments.Where(s => Name(s) == caller))
         {
             foreach (var sub in Subsegments(a))
             {
-                foreach (var b in serviceB[(TraceId(a), sub.GetProperty("id").GetString())])
+                foreach (var b in callees[(TraceId(a), sub.GetProperty("id").GetString())])
                 {
                     calls.Add((TraceId(a)!, Flag(a, "fault") || Flag(b, "fault")));
                 }

@@ -1,28 +1,26 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
+using Pipeline.LocalAws.Processes;
+using Pipeline.LocalAws.Relay;
 
 namespace Pipeline.IntegrationTests.Relay;
 
 /// <summary>
 /// The built relay binary (xray-relay, copied next to this test assembly by the project
-/// reference) run as a child process: what we ship is what we test. Start it with free loopback
-/// ports (port 0) and read the bound ones from its "relay ready" log line.
+/// reference) run as a child process through the one runner (<see cref="ChildProcess"/>): what we
+/// ship is what we test. Start it with free loopback ports (port 0) and read the bound ones from
+/// its "relay ready" log line (<see cref="RelayReadyLine"/>, as <c>pipeline up</c> does).
 /// </summary>
 internal sealed class RelayProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _stdout = new();
-    private readonly ConcurrentQueue<string> _stderr = new();
-    private readonly TaskCompletionSource<JsonElement> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(30);
+    private readonly TaskCompletionSource<RelayReadyLine> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ChildProcess _child = null!;
 
-    private RelayProcess(Process process)
+    private RelayProcess()
     {
-        _process = process;
     }
 
     public IPEndPoint UdpEndpoint { get; private set; } = null!;
@@ -34,42 +32,45 @@ internal sealed class RelayProcess : IAsyncDisposable
     /// <summary>The OTLP/HTTP receiver (a free port unless the test passed --otlp-http), or null when off.</summary>
     public IPEndPoint? OtlpHttpEndpoint { get; private set; }
 
-    public int Id => _process.Id;
+    /// <summary>The OTLP/gRPC receiver (a free port unless the test passed --otlp-grpc), or null when off.</summary>
+    public IPEndPoint? OtlpGrpcEndpoint { get; private set; }
 
-    public string Stdout => string.Join('\n', _stdout);
+    /// <summary>The relay's own process id (signals, /proc reads).</summary>
+    public int Id => _child.Id;
 
-    public string Stderr => string.Join('\n', _stderr);
+    public string Stdout => _child.StandardOutput.TrimEnd('\n');
 
-    /// <summary>The command to run the relay: the apphost beside the tests, else `dotnet xray-relay.dll`.</summary>
-    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public string Stderr => _child.StandardError.TrimEnd('\n');
+
+    /// <summary>The program and leading arguments that run the relay: the apphost beside the tests, else `dotnet xray-relay.dll`.</summary>
+    private static (string FileName, List<string> Arguments) Command(IEnumerable<string> args)
     {
         var dir = AppContext.BaseDirectory;
         var apphost = Path.Combine(dir, "xray-relay");
-        var start = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet") { ArgumentList = { Path.Combine(dir, "xray-relay.dll") } };
-        foreach (var arg in args)
+        return File.Exists(apphost) ? (apphost, [.. args]) : ("dotnet", [Path.Combine(dir, "xray-relay.dll"), .. args]);
+    }
+
+    /// <summary>Nothing from the test runner's environment decides where the relay listens or sends.</summary>
+    private static Dictionary<string, string?> RelayEnvironment(IReadOnlyDictionary<string, string>? extra)
+    {
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            start.ArgumentList.Add(arg);
+            ["AWS_XRAY_DAEMON_ADDRESS"] = null,
+            ["RELAY_STREAM"] = null,
+            ["AWS_ENDPOINT_URL"] = null,
+            ["AWS_ENDPOINT_URL_KINESIS"] = null,
+            ["AWS_ENDPOINT_URL_XRAY"] = null,
+            ["AWS_PROFILE"] = null,
+            ["AWS_ACCESS_KEY_ID"] = "testing",
+            ["AWS_SECRET_ACCESS_KEY"] = "testing",
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+        };
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
         }
 
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.RedirectStandardInput = true;
-        start.UseShellExecute = false;
-        // Nothing from the test runner's environment decides where the relay listens or sends.
-        foreach (var name in new[] { "AWS_XRAY_DAEMON_ADDRESS", "RELAY_STREAM", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_XRAY", "AWS_PROFILE" })
-        {
-            start.Environment.Remove(name);
-        }
-
-        start.Environment["AWS_ACCESS_KEY_ID"] = "testing";
-        start.Environment["AWS_SECRET_ACCESS_KEY"] = "testing";
-        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
-        return start;
+        return environment;
     }
 
     /// <summary>Flags for a relay on free loopback ports sending to <paramref name="kinesis"/>.</summary>
@@ -78,7 +79,7 @@ internal sealed class RelayProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts the relay; the OTLP receivers get free ports unless <paramref name="args"/> name them,
-    /// so parallel tests never compete for 4318.
+    /// so parallel tests never compete for 4318 or 4317.
     /// </summary>
     public static async Task<RelayProcess> StartAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -86,6 +87,11 @@ internal sealed class RelayProcess : IAsyncDisposable
         if (!list.Contains("--otlp-http"))
         {
             list.AddRange(["--otlp-http", "127.0.0.1:0"]);
+        }
+
+        if (!list.Contains("--otlp-grpc"))
+        {
+            list.AddRange(["--otlp-grpc", "127.0.0.1:0"]);
         }
 
         if (!list.Contains("--max-in-flight"))
@@ -98,59 +104,48 @@ internal sealed class RelayProcess : IAsyncDisposable
             list.AddRange(["--max-in-flight", "1"]);
         }
 
-        var process = Process.Start(StartInfo(list, environment))!;
-        var relay = new RelayProcess(process);
-        process.OutputDataReceived += (_, e) => relay.OnStdout(e.Data);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
+        var relay = new RelayProcess();
+        var (fileName, arguments) = Command(list);
+        relay._child = ChildProcess.Start(
+            "xray-relay", fileName, arguments, RelayEnvironment(environment), workingDirectory: null, logPath: null,
+            line =>
             {
-                relay._stderr.Enqueue(e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            var ready = await relay._ready.Task.WaitAsync(StartTimeout, TestContext.Current.CancellationToken);
-            relay.UdpEndpoint = IPEndPoint.Parse(ready.GetProperty("udp").GetString()!);
-            relay.TcpEndpoint = IPEndPoint.Parse(ready.GetProperty("tcp").GetString()!);
-            relay.MetricsEndpoint = ready.GetProperty("metrics").GetString() is { } metrics ? IPEndPoint.Parse(metrics) : null;
-            relay.OtlpHttpEndpoint = ready.TryGetProperty("otlp_http", out var otlpHttp) && otlpHttp.GetString() is { } http ? IPEndPoint.Parse(http) : null;
-            return relay;
-        }
-        catch (TimeoutException)
+                if (RelayReadyLine.TryParse(line, out var ready))
+                {
+                    relay._ready.TrySetResult(ready);
+                }
+            },
+            new ChildProcessOptions { CaptureOutput = true });
+        var first = await Task.WhenAny(relay._ready.Task, relay._child.Exited, Task.Delay(StartTimeout, TestContext.Current.CancellationToken));
+        if (first != relay._ready.Task)
         {
             var output = relay.Stdout + "\n" + relay.Stderr;
             await relay.DisposeAsync();
             throw new InvalidOperationException("relay did not become ready:\n" + output);
         }
+
+        var started = await relay._ready.Task;
+        relay.UdpEndpoint = started.Udp;
+        relay.TcpEndpoint = started.Tcp;
+        relay.MetricsEndpoint = started.Metrics;
+        relay.OtlpHttpEndpoint = started.OtlpHttp;
+        relay.OtlpGrpcEndpoint = started.OtlpGrpc;
+        return relay;
     }
 
     /// <summary>Runs the relay to completion (flag errors, --help): exit code and output.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var process = Process.Start(StartInfo(args, environment))!;
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        var (fileName, arguments) = Command(args);
+        var result = await ChildProcess.RunAsync(fileName, arguments, RelayEnvironment(environment), RunTimeout, TestContext.Current.CancellationToken);
+        return (result.ExitCode, result.StandardOutput, result.StandardError);
     }
 
     /// <summary>Sends SIGTERM (as Kubernetes and systemd do) and waits for the exit code.</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {
-        using (var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture) } })!)
-        {
-            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
-
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(timeout);
-        await _process.WaitForExitAsync(cts.Token);
-        return _process.ExitCode;
+        await Signals.TerminateAsync(_child.Id);
+        return await _child.Exited.WaitAsync(timeout, TestContext.Current.CancellationToken);
     }
 
     public void Send(IEnumerable<byte[]> datagrams, int pauseEvery = 50)
@@ -183,29 +178,14 @@ internal sealed class RelayProcess : IAsyncDisposable
         throw new InvalidOperationException($"metric {name} not found in:\n{text}");
     }
 
+    /// <summary>SIGKILL if it still runs: a test that is done with a relay does not wait for its drain.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        if (!_child.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync(CancellationToken.None);
+            _child.Kill();
         }
 
-        _process.Dispose();
-    }
-
-    private void OnStdout(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        _stdout.Enqueue(line);
-        if (line.Contains("\"relay ready\"", StringComparison.Ordinal))
-        {
-            using var json = JsonDocument.Parse(line);
-            _ready.TrySetResult(json.RootElement.Clone());
-        }
+        await _child.DisposeAsync();
     }
 }

@@ -88,6 +88,19 @@ public sealed class OptionsParserTests
         options.DrainTimeout.Should().Be(TimeSpan.FromSeconds(5));
         options.Aggregate.Should().BeFalse();
         options.Otlp.HttpEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 4318));
+        options.Otlp.GrpcEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 4317));
+    }
+
+    [Fact]
+    public void Parse_OtlpGrpcFlagAndKey_MoveOrDisableTheReceiver()
+    {
+        using var file = new TempFile("Otlp:\n  GRPCAddress: \"127.0.0.1:24317\"\n");
+
+        Parse("--otlp-grpc", "127.0.0.1:14317", "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, 14317));
+        Parse("--otlp-grpc=off", "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint.Should().BeNull();
+        Parse("-c", file.Path, "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint!.Port.Should().Be(24317);
+        Parse("-c", file.Path, "--otlp-grpc", "127.0.0.1:34317", "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint!.Port.Should().Be(34317);
+        Parse("--otlp-grpc", "0.0.0.0:4317", "--allow-non-loopback", "--stream", "s", "-n", "us-east-1").Otlp.GrpcEndpoint.Should().Be(new IPEndPoint(IPAddress.Any, 4317));
     }
 
     [Fact]
@@ -285,6 +298,8 @@ public sealed class OptionsParserTests
     [InlineData("not a loopback address", "-t", "0.0.0.0:2000")]
     [InlineData("not a loopback address", "--metrics", "0.0.0.0:2112")]
     [InlineData("--otlp-http 0.0.0.0:4318 is not a loopback address", "--otlp-http", "0.0.0.0:4318")]
+    [InlineData("--otlp-grpc 0.0.0.0:4317 is not a loopback address", "--otlp-grpc", "0.0.0.0:4317")]
+    [InlineData("option --otlp-grpc needs a value", "--otlp-grpc")]
     [InlineData("is not an address", "--otlp-http", "4318")]
     [InlineData("option --otlp-http needs a value", "--otlp-http")]
     public void Parse_BadFlag_ThrowsWithClearMessage(string message, params string[] flags)
@@ -337,6 +352,7 @@ public sealed class OptionsParserTests
     [InlineData("LocalMode: maybe\n", "is not true or false")]
     [InlineData("Otlp:\n  Port: 4318\n", "unknown key 'Otlp.Port'")]
     [InlineData("Otlp:\n  HTTPAddress: \"0.0.0.0:4318\"\n", "not a loopback address")]
+    [InlineData("Otlp:\n  GRPCAddress: \"0.0.0.0:4317\"\n", "not a loopback address")]
     public void Parse_BadConfig_ThrowsWithClearMessage(string yaml, string message)
     {
         using var file = new TempFile(yaml);

@@ -27,6 +27,18 @@ internal static class CommandOptions
         HelpName = "host:port",
     };
 
+    /// <summary>
+    /// An address flag that also takes <c>off</c> (case-insensitive): <see cref="EndpointOrOff.Endpoint"/> is then null.
+    /// (A custom parser cannot return null for a value it was given: the parser would then convert the token itself.)
+    /// </summary>
+    public static Option<EndpointOrOff> OptionalEndpoint(string name, string description, string defaultValue) => new(name)
+    {
+        Description = description + " ('off' disables it)",
+        DefaultValueFactory = _ => new EndpointOrOff(IPEndPoint.Parse(defaultValue)),
+        CustomParser = r => r.Tokens.Count > 0 && string.Equals(r.Tokens[0].Value, "off", StringComparison.OrdinalIgnoreCase) ? new EndpointOrOff(null) : new EndpointOrOff(ParseEndpoint(r)),
+        HelpName = "host:port|off",
+    };
+
     /// <summary>A duration flag in the one grammar (<see cref="Durations"/>: 500ms, 30s, 5m, 1h): text on the command line and in help, checked at parse time.</summary>
     public static Option<string> Duration(string name, string description, TimeSpan defaultValue)
     {
@@ -79,4 +91,10 @@ internal static class CommandOptions
         return new IPEndPoint(IPAddress.Loopback, 0);
     }
 
+}
+
+/// <summary>The value of an address flag that may be <c>off</c>: the address, or null when off.</summary>
+internal readonly record struct EndpointOrOff(IPEndPoint? Endpoint)
+{
+    public override string ToString() => Endpoint?.ToString() ?? "off";
 }

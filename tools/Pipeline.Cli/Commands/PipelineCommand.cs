@@ -3,6 +3,7 @@ using Pipeline.Cli.Graph;
 using Pipeline.Cli.Query;
 using Pipeline.Cli.Trace;
 using Pipeline.Cli.Ui;
+using Pipeline.Cli.Verify;
 
 namespace Pipeline.Cli.Commands;
 
@@ -21,9 +22,11 @@ internal static class PipelineCommand
             UiCommand.Create(traceContext ?? new TraceCommandContext(queryContext)),
             CompactCommand.Create(queryContext),
             IndexCommand.Create(queryContext),
+            AthenaTemplateCommand.Create(queryContext),
             GraphCommand.Create(graphContext),
             ReportCommand.Create(context),
             DownCommand.Create(context),
+            VerifyCommand.Create(new VerifyContext(context.Time, context.Environment, context.Http, context.Root)),
         };
         return root;
     }

@@ -41,6 +41,7 @@ internal static class StatusCommand
                 ("table", stack.Table),
                 ("relay udp", stack.Relay.Udp),
                 ("AWS_XRAY_DAEMON_ADDRESS", stack.Relay.DaemonAddress),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", stack.Relay.OtlpEndpoint ?? "off"),
                 ("metrics", stack.MetricsUrl),
                 ("data dir", stack.DataDir ?? "(none)"),
                 ("logs", stack.LogDir),

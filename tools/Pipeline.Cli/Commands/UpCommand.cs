@@ -25,13 +25,14 @@ internal static class UpCommand
             CustomParser = r => CommandOptions.ParseEndpoint(r),
             HelpName = "host:port",
         };
+        var otlpHttp = CommandOptions.OptionalEndpoint("--otlp-http", "Relay OTLP/HTTP address for OpenTelemetry SDKs (port 0 = any free port)", "127.0.0.1:4318");
         var metrics = CommandOptions.Endpoint("--metrics", "Relay /metrics and /healthz address (port 0 = any free port)", "127.0.0.1:0");
         var stateDir = CommandOptions.StateDir();
         var dataDir = new Option<string?>("--data-dir") { Description = "Mirror the archive to this directory so `pipeline query` works after `down` (default: <state-dir>/archive)" };
         var noDataDir = new Option<bool>("--no-data-dir") { Description = "Do not mirror the archive to disk" };
         var graphEvery = CommandOptions.Duration("--graph-every", "How often the service-graph function runs", TimeSpan.FromMinutes(1));
         var reportEvery = CommandOptions.Duration("--report-every", "How often the cost-report function runs", TimeSpan.FromMinutes(15));
-        var demo = new Option<bool>("--demo") { Description = "Also run demo/ (service-a -> service-b, npm ci when needed) with bounded traffic" };
+        var demo = new Option<bool>("--demo") { Description = "Also run demo/ (service-a -> service-b on aws-xray-sdk -> service-c on OpenTelemetry, npm ci when needed) with bounded traffic" };
         var demoRequests = CommandOptions.Bounded("--demo-requests", "Requests the demo traffic generator sends", 200, 1, 100_000);
         var demoRps = CommandOptions.Bounded("--demo-rps", "Demo requests per second", 10, 1, 1000);
         var moto = new Option<string>("--moto") { Description = "moto_server executable", DefaultValueFactory = _ => MotoServer.Executable };
@@ -39,7 +40,7 @@ internal static class UpCommand
         var batchWindow = CommandOptions.Duration("--batch-window", "How long records wait for a fuller batch", new EventSourceMappingOptions().BatchingWindow);
 
         var command = new Command("up", "Run the pipeline locally against moto (relay, ingest, scheduled functions) until Ctrl-C");
-        foreach (var option in new Option[] { udp, tcp, metrics, stateDir, dataDir, noDataDir, graphEvery, reportEvery, demo, demoRequests, demoRps, moto, batchSize, batchWindow })
+        foreach (var option in new Option[] { udp, tcp, otlpHttp, metrics, stateDir, dataDir, noDataDir, graphEvery, reportEvery, demo, demoRequests, demoRps, moto, batchSize, batchWindow })
         {
             command.Add(option);
         }
@@ -61,6 +62,7 @@ internal static class UpCommand
                 Udp = udpEndpoint,
                 Tcp = parse.GetValue(tcp) ?? udpEndpoint,
                 Metrics = parse.GetValue(metrics)!,
+                OtlpHttp = parse.GetValue(otlpHttp).Endpoint,
                 Paths = paths,
                 DataDir = parse.GetValue(noDataDir) ? null : Path.GetFullPath(parse.GetValue(dataDir) ?? paths.DefaultDataDir, context.WorkingDirectory),
                 GraphEvery = parse.GetDuration(graphEvery),
@@ -173,12 +175,13 @@ internal static class UpCommand
     {
         console.KeyValues("local stack", [
             ("AWS_XRAY_DAEMON_ADDRESS", stack.Relay.DaemonAddress),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", stack.Relay.OtlpEndpoint ?? "off"),
             ("AWS_ENDPOINT_URL", stack.Endpoint),
             ("archive", $"s3://{stack.Buckets.Archive}"),
             ("relay metrics", stack.MetricsUrl),
             ("state", paths.StackFile),
             ("logs", stack.LogDir),
-            ("try", "./pipeline send | ./pipeline status | ./pipeline query --named service-edges | ./pipeline graph"),
+            ("try", "./pipeline send [--otlp] | ./pipeline status | ./pipeline query --named service-edges | ./pipeline graph"),
         ]);
     }
 

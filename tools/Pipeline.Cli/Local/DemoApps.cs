@@ -3,9 +3,13 @@ using System.Globalization;
 namespace Pipeline.Cli.Local;
 
 /// <summary>
-/// The seed's demo (demo/: service-a → service-b, express + aws-xray-sdk) run against the local
-/// stack: <c>npm ci</c> when node_modules is missing, both services on free loopback ports
-/// pointed at the relay, then the bounded traffic generator.
+/// The demo (demo/) run against the local stack as a mixed fleet: the seed's service-a →
+/// service-b on express + aws-xray-sdk (segments over UDP to the relay), and service-c, which
+/// service-b calls, on the OpenTelemetry JS SDK (the AWS X-Ray propagator and ID generator, spans
+/// over OTLP/HTTP to the relay), so each trace crosses both SDK generations. <c>npm ci</c> when
+/// node_modules is missing or older than the lock file; the services on free loopback ports, then
+/// the bounded traffic generator. Without the relay's OTLP receiver (<c>--otlp-http off</c>)
+/// service-c is not started and service-b calls nothing.
 /// </summary>
 internal sealed class DemoApps : IAsyncDisposable
 {
@@ -22,6 +26,9 @@ internal sealed class DemoApps : IAsyncDisposable
 
     public Uri? ServiceB { get; private set; }
 
+    /// <summary>service-c (OpenTelemetry), or null when the relay's OTLP receiver is off.</summary>
+    public Uri? ServiceC { get; private set; }
+
     public ChildProcess? Traffic { get; private set; }
 
     /// <summary>The generator's last line: its JSON summary of responses by status once it is done.</summary>
@@ -29,7 +36,17 @@ internal sealed class DemoApps : IAsyncDisposable
 
     public IReadOnlyDictionary<string, int> Pids => _processes.ToDictionary(p => p.Name, p => p.Id, StringComparer.Ordinal);
 
-    public static bool NeedsInstall(string directory) => !System.IO.Directory.Exists(Path.Combine(directory, "node_modules"));
+    /// <summary>
+    /// node_modules is missing, or npm's record of what it installed (node_modules/.package-lock.json)
+    /// is older than package-lock.json: the lock file changed since (service-c's packages were added
+    /// to a demo installed before), so <c>npm ci</c> again.
+    /// </summary>
+    public static bool NeedsInstall(string directory)
+    {
+        var installed = new FileInfo(Path.Combine(directory, "node_modules", ".package-lock.json"));
+        var lockFile = new FileInfo(Path.Combine(directory, "package-lock.json"));
+        return !installed.Exists || (lockFile.Exists && lockFile.LastWriteTimeUtc > installed.LastWriteTimeUtc);
+    }
 
     /// <summary><c>npm ci</c> (exactly the lock file's versions); throws with npm's output on failure.</summary>
     public static async Task InstallAsync(string directory, string logPath, CancellationToken cancellationToken)
@@ -60,8 +77,10 @@ internal sealed class DemoApps : IAsyncDisposable
         var demo = new DemoApps(directory);
         try
         {
+            var portC = LoopbackPorts.FreeTcp();
             var portB = LoopbackPorts.FreeTcp();
             var portA = LoopbackPorts.FreeTcp();
+            demo.ServiceC = stack.Relay.OtlpEndpoint is null ? null : new Uri($"http://127.0.0.1:{portC.ToString(CultureInfo.InvariantCulture)}");
             demo.ServiceB = new Uri($"http://127.0.0.1:{portB.ToString(CultureInfo.InvariantCulture)}");
             demo.ServiceA = new Uri($"http://127.0.0.1:{portA.ToString(CultureInfo.InvariantCulture)}");
             var environment = new Dictionary<string, string?>
@@ -80,8 +99,30 @@ internal sealed class DemoApps : IAsyncDisposable
                 ["SERVICE_A_URL"] = demo.ServiceA.ToString().TrimEnd('/'),
                 ["DEMO_REQUESTS"] = requests.ToString(CultureInfo.InvariantCulture),
                 ["DEMO_RPS"] = requestsPerSecond.ToString(CultureInfo.InvariantCulture),
+                // service-c: the OTel SDK's own variables, and none a user's shell may have set for another collector.
+                ["SERVICE_C_PORT"] = portC.ToString(CultureInfo.InvariantCulture),
+                ["SERVICE_C_URL"] = demo.ServiceC?.ToString().TrimEnd('/'),
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = stack.Relay.OtlpEndpoint,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = null,
+                ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = null,
+                ["OTEL_EXPORTER_OTLP_HEADERS"] = null,
+                ["OTEL_EXPORTER_OTLP_TRACES_HEADERS"] = null,
+                ["OTEL_SDK_DISABLED"] = null,
+                ["OTEL_SERVICE_NAME"] = null,
+                ["OTEL_RESOURCE_ATTRIBUTES"] = null,
+                ["OTEL_PROPAGATORS"] = null,
+                ["OTEL_TRACES_SAMPLER"] = null,
+                ["OTEL_TRACES_SAMPLER_ARG"] = null,
             };
             // Ready = the service printed that it listens: probing /health would add traces to the demo's map.
+            if (demo.ServiceC is not null)
+            {
+                var listeningC = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                demo.Add(ChildProcess.Start("service-c", "node", ["service-c.js"], environment, directory, paths.Log("service-c"), OnListening(listeningC)));
+                await WaitListeningAsync(demo, listeningC.Task, demo.ServiceC, cancellationToken).ConfigureAwait(false);
+            }
+
             var listeningB = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var listeningA = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             demo.Add(ChildProcess.Start("service-b", "node", ["service-b.js"], environment, directory, paths.Log("service-b"), OnListening(listeningB)));

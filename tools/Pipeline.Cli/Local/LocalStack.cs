@@ -24,6 +24,9 @@ internal sealed record UpOptions
 
     public required IPEndPoint Metrics { get; init; }
 
+    /// <summary>The relay's OTLP/HTTP receiver for OpenTelemetry SDKs; null turns it off.</summary>
+    public IPEndPoint? OtlpHttp { get; init; } = new(IPAddress.Loopback, 4318);
+
     public required StatePaths Paths { get; init; }
 
     public string? DataDir { get; init; }
@@ -131,6 +134,11 @@ internal sealed class LocalStack : IAsyncDisposable
             return $"TCP {options.Tcp} (the SDK sampling endpoint) is {tcp}: pass --tcp 127.0.0.1:<port> (or 127.0.0.1:0 for any).";
         }
 
+        if (options.OtlpHttp is { Port: not 0 } otlpHttp && LoopbackPorts.WhyNotBindable(otlpHttp, ProtocolType.Tcp) is { } otlp)
+        {
+            return $"TCP {otlpHttp} (OTLP/HTTP) is {otlp}: is an OpenTelemetry Collector running? Stop it, or pass --otlp-http 127.0.0.1:<port> (0 for any, or off).";
+        }
+
         return null;
     }
 
@@ -165,8 +173,8 @@ internal sealed class LocalStack : IAsyncDisposable
 
         var relay = await _console.StepAsync(
             "starting the relay",
-            () => RelayLauncher.StartAsync(_options.RelayExecutable, _options.Udp, _options.Tcp, _options.Metrics, endpoint, Region, StackNames.Stream, paths.SpoolDir, paths.Log("relay"), cancellationToken),
-            r => $"relay udp {r.Udp} tcp {r.Tcp} metrics http://{r.Metrics}/metrics (pid {r.Process.Id})").ConfigureAwait(false);
+            () => RelayLauncher.StartAsync(_options.RelayExecutable, _options.Udp, _options.Tcp, _options.Metrics, _options.OtlpHttp, endpoint, Region, StackNames.Stream, paths.SpoolDir, paths.Log("relay"), cancellationToken),
+            r => $"relay udp {r.Udp} tcp {r.Tcp} otlp/http {r.OtlpHttp?.ToString() ?? "off"} metrics http://{r.Metrics}/metrics (pid {r.Process.Id})").ConfigureAwait(false);
         _relay = relay.Process;
 
         _functionLog = new FileStream(paths.Log("functions"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
@@ -208,7 +216,7 @@ internal sealed class LocalStack : IAsyncDisposable
             Buckets = new StackBuckets(StackNames.ArchiveBucket, _options.Demo ? StackNames.DemoBucket : null),
             Table = StackNames.DecisionTable,
             SesIdentity = StackNames.ReportSender,
-            Relay = new StackRelay(relay.Udp.ToString(), relay.Tcp.ToString(), $"tcp:{relay.Tcp} udp:{relay.Udp}"),
+            Relay = new StackRelay(relay.Udp.ToString(), relay.Tcp.ToString(), $"tcp:{relay.Tcp} udp:{relay.Udp}", relay.OtlpHttp?.ToString(), StackRelay.OtlpEndpointOf(relay.OtlpHttp)),
             MetricsUrl = $"http://{relay.Metrics}/metrics",
             Pids = new StackPids { Up = Environment.ProcessId, Moto = moto.Id, Relay = relay.Process.Id },
             DataDir = _mirror?.Directory,
@@ -242,9 +250,11 @@ internal sealed class LocalStack : IAsyncDisposable
         }
 
         _demo = await _console.StepAsync(
-            "starting service-a and service-b",
+            stack.Relay.OtlpEndpoint is null ? "starting service-a and service-b (service-c needs OTLP: --otlp-http is off)" : "starting service-a, service-b and service-c",
             () => DemoApps.StartAsync(directory, stack, _options.DemoRequests, _options.DemoRps, _options.Paths, cancellationToken),
-            d => $"demo: service-a {d.ServiceA!.ToString().TrimEnd('/')} -> service-b {d.ServiceB!.ToString().TrimEnd('/')}, traffic {_options.DemoRequests} requests at {_options.DemoRps}/s").ConfigureAwait(false);
+            d => $"demo: service-a {d.ServiceA!.ToString().TrimEnd('/')} -> service-b {d.ServiceB!.ToString().TrimEnd('/')} (aws-xray-sdk)"
+                + (d.ServiceC is { } c ? $" -> service-c {c.ToString().TrimEnd('/')} (OpenTelemetry)" : "")
+                + $", traffic {_options.DemoRequests} requests at {_options.DemoRps}/s").ConfigureAwait(false);
         Stack = stack with { Pids = stack.Pids with { Demo = _demo.Pids } };
         Stack.Write(_options.Paths.StackFile);
         if (Graph is not null && _demo.Traffic is { } traffic)

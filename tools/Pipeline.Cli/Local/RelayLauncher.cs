@@ -1,12 +1,12 @@
 using System.Net;
-using System.Text.Json;
+using Pipeline.LocalAws.Relay;
 
 namespace Pipeline.Cli.Local;
 
 /// <summary>
 /// Runs the relay executable (<c>xray-relay</c>, built by <c>./pipeline</c> next to the CLI) as a
 /// child process against moto's Kinesis, and reads the addresses it bound from its
-/// <c>"relay ready"</c> log line (TCP and metrics may be given as port 0).
+/// <c>"relay ready"</c> log line (TCP, metrics and OTLP may be given as port 0).
 /// </summary>
 internal static class RelayLauncher
 {
@@ -17,7 +17,8 @@ internal static class RelayLauncher
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    public sealed record Started(ChildProcess Process, IPEndPoint Udp, IPEndPoint Tcp, IPEndPoint Metrics);
+    /// <param name="OtlpHttp">The OTLP/HTTP receiver, or null when it was turned off.</param>
+    public sealed record Started(ChildProcess Process, IPEndPoint Udp, IPEndPoint Tcp, IPEndPoint Metrics, IPEndPoint? OtlpHttp);
 
     /// <summary>The relay executable: <c>PIPELINE_RELAY</c>, else beside the CLI, else ../relay/ (the script's layout).</summary>
     public static string? Locate(string? fromEnvironment)
@@ -40,14 +41,14 @@ internal static class RelayLauncher
     }
 
     public static async Task<Started> StartAsync(
-        string executable, IPEndPoint udp, IPEndPoint tcp, IPEndPoint metrics, Uri kinesis, string region, string stream,
+        string executable, IPEndPoint udp, IPEndPoint tcp, IPEndPoint metrics, IPEndPoint? otlpHttp, Uri kinesis, string region, string stream,
         string spoolDir, string logPath, CancellationToken cancellationToken)
     {
-        var ready = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ready = new TaskCompletionSource<RelayReadyLine>(TaskCreationOptions.RunContinuationsAsynchronously);
         var child = ChildProcess.Start(
             "relay",
             executable,
-            ["-b", udp.ToString(), "-t", tcp.ToString(), "--metrics", metrics.ToString(), "-n", region, "-e", kinesis.ToString(),
+            ["-b", udp.ToString(), "-t", tcp.ToString(), "--metrics", metrics.ToString(), "--otlp-http", otlpHttp?.ToString() ?? "off", "-n", region, "-e", kinesis.ToString(),
              "--stream", stream, "--spool-dir", spoolDir, "-l", "info",
              // One PutRecords at a time: moto's Kinesis numbers records "last + 1" without a lock,
              // so concurrent calls to one shard can overwrite each other's records (both answer 200).
@@ -68,17 +69,9 @@ internal static class RelayLauncher
             logPath,
             line =>
             {
-                if (line.Contains("\"relay ready\"", StringComparison.Ordinal))
+                if (RelayReadyLine.TryParse(line, out var started))
                 {
-                    try
-                    {
-                        using var json = JsonDocument.Parse(line);
-                        ready.TrySetResult(json.RootElement.Clone());
-                    }
-                    catch (JsonException)
-                    {
-                        // Not the JSON log line we look for.
-                    }
+                    ready.TrySetResult(started);
                 }
             });
 
@@ -92,10 +85,6 @@ internal static class RelayLauncher
         }
 
         var line = await ready.Task.ConfigureAwait(false);
-        return new Started(
-            child,
-            IPEndPoint.Parse(line.GetProperty("udp").GetString()!),
-            IPEndPoint.Parse(line.GetProperty("tcp").GetString()!),
-            IPEndPoint.Parse(line.GetProperty("metrics").GetString()!));
+        return new Started(child, line.Udp, line.Tcp, line.Metrics ?? throw new InvalidOperationException("the relay started without its metrics listener"), line.OtlpHttp);
     }
 }

@@ -52,6 +52,15 @@ internal sealed class AthenaSqlFiles
             .Order(StringComparer.Ordinal)
             .ToList();
 
+    /// <summary>The committed nested-stack template the files generate (athena/template-athena.yaml).</summary>
+    public string TemplatePath => Path.Combine(Directory, "template-athena.yaml");
+
+    /// <summary>The template the files generate now (<see cref="AthenaTemplate"/>).</summary>
+    public string RenderTemplate() =>
+        AthenaTemplate.Render(
+            Tables(),
+            QueryNames().Select(n => AthenaTemplate.QueryEntry.Parse(n, File.ReadAllText(Path.Combine(Directory, QueriesFolder, n + ".sql")))).ToList());
+
     public NamedQuery Query(string name)
     {
         var path = Path.Combine(Directory, QueriesFolder, name + ".sql");

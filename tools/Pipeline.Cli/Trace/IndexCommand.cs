@@ -5,6 +5,7 @@ using Pipeline.Cli.Commands;
 using Pipeline.Cli.Graph;
 using Pipeline.Cli.Query;
 using Pipeline.Core.Archive;
+using Pipeline.Core.Query;
 using Pipeline.Core.Traces;
 
 namespace Pipeline.Cli.Trace;
@@ -57,14 +58,16 @@ internal static class IndexCommand
                         throw new ArgumentException($"no archive: {root} does not exist");
                     }
 
-                    return await RunAsync(new DirectoryObjectStore(root), "archive", prefix, parse.GetValue(force), output, cancellationToken).ConfigureAwait(false);
+                    // A local copy also gets the search summaries the UI's search reads (DuckDB is here).
+                    var tables = AthenaSqlFiles.Locate(context.WorkingDirectory).Tables();
+                    return await RunAsync(new DirectoryObjectStore(root), "archive", prefix, parse.GetValue(force), output, cancellationToken, (root, tables)).ConfigureAwait(false);
                 }
 
                 using var aws = context.CreateAwsClients(settings);
                 return await RunAsync(aws.ObjectStore, bucketName, prefix, parse.GetValue(force), output, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException
-                or Amazon.Runtime.AmazonServiceException or Pipeline.Aws.Http.AwsServiceException or HttpRequestException)
+                or Amazon.Runtime.AmazonServiceException or Pipeline.Aws.Http.AwsServiceException or HttpRequestException or DuckDB.NET.Data.DuckDBException)
             {
                 await error.WriteLineAsync($"pipeline index: {e.Message}").ConfigureAwait(false);
                 return 1;
@@ -73,8 +76,14 @@ internal static class IndexCommand
         return command;
     }
 
-    /// <summary>Indexes every hour under <paramref name="prefix"/>; prints one line per hour. Returns the exit code.</summary>
-    internal static async Task<int> RunAsync(IObjectStore store, string bucket, string prefix, bool force, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Indexes every hour under <paramref name="prefix"/>; prints one line per hour. With
+    /// <paramref name="summaries"/> (a local archive directory and its tables) it also builds each
+    /// hour's search summary (<see cref="SearchSummary"/>) unless it is current. Returns the exit code.
+    /// </summary>
+    internal static async Task<int> RunAsync(
+        IObjectStore store, string bucket, string prefix, bool force, TextWriter output, CancellationToken cancellationToken,
+        (string Root, IReadOnlyList<AthenaTableDefinition> Tables)? summaries = null)
     {
         var listed = await store.ListAsync(bucket, prefix, MaxObjects + 1, cancellationToken).ConfigureAwait(false);
         if (listed.Count > MaxObjects)
@@ -88,9 +97,25 @@ internal static class IndexCommand
             throw new InvalidOperationException($"no segments under {prefix}");
         }
 
+        using var connection = summaries is null ? null : new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        connection?.Open();
         foreach (var group in hours)
         {
             var hour = HourOf(group.Key!);
+            if (summaries is { } local)
+            {
+                if (!force && SearchSummaryFiles.IsCurrent(connection!, local.Root, hour))
+                {
+                    await output.WriteLineAsync($"{SearchSummary.Key(hour)}: current").ConfigureAwait(false);
+                }
+                else
+                {
+                    var summary = SearchSummaryFiles.Build(local.Root, local.Tables, hour);
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"{summary.Key}: {summary.Objects} objects, {summary.SourceBytes} bytes summarised as {summary.Rows} rows in {summary.SummaryBytes} bytes")).ConfigureAwait(false);
+                }
+            }
+
             var key = TraceIndex.Key(hour);
             var objects = group.ToList();
             if (!force && await store.GetAsync(bucket, key, cancellationToken).ConfigureAwait(false) is { } existing

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DuckDB.NET.Data;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Aws.Storage;
 using Pipeline.Cli.Graph;
@@ -19,7 +20,8 @@ internal sealed record TraceSummary(
     string? RootService, string? RootMethod, string? RootUrl, int? RootStatus);
 
 /// <summary>A search's answer: the rows shown, the histogram of every match, and what it cost.</summary>
-internal sealed record SearchResult(IReadOnlyList<TraceSummary> Traces, IReadOnlyList<(int Bucket, long Traces)> Histogram, IReadOnlyList<ArchiveHour> Hours, long BytesRead)
+/// <param name="SummarizedHours">Hours read from their search summary (the rest of the window, and objects a summary does not name, raw).</param>
+internal sealed record SearchResult(IReadOnlyList<TraceSummary> Traces, IReadOnlyList<(int Bucket, long Traces)> Histogram, IReadOnlyList<ArchiveHour> Hours, long BytesRead, int SummarizedHours)
 {
     public long Matches => Histogram.Sum(h => h.Traces);
 }
@@ -76,23 +78,91 @@ internal sealed class UiArchive : IDisposable
     {
         ArgumentNullException.ThrowIfNull(search);
         var hours = TraceSearchSql.Hours(search);
-        var bytes = hours.Select(h => Path.Combine(_root, h.Prefix)).Where(Directory.Exists)
-            .SelectMany(d => new DirectoryInfo(d).EnumerateFiles()).Sum(f => f.Length);
-        if (bytes == 0)
+        using var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+
+        // Per hour: its summary where one still covers it, and raw NDJSON for every object the summary does not (or all of them).
+        var summaries = new List<string>();
+        var raw = new List<string>();
+        long bytes = 0;
+        var summarized = 0;
+        foreach (var hour in hours)
         {
-            return new SearchResult([], [], hours, 0);
+            var listed = SearchSummaryFiles.Objects(_root, hour);
+            if (listed.Count == 0)
+            {
+                continue;
+            }
+
+            var cover = SearchSummary.Cover(SearchSummaryFiles.SummarizedObjects(connection, _root, hour), listed);
+            if (cover.UseSummary)
+            {
+                var path = Path.Combine(_root, SearchSummary.Key(hour));
+                summaries.Add(path);
+                bytes += new FileInfo(path).Length;
+                summarized++;
+            }
+
+            var sizes = listed.ToDictionary(o => o.Key, o => o.Size, StringComparer.Ordinal);
+            foreach (var key in cover.Raw)
+            {
+                raw.Add(Path.Combine(_root, key));
+                bytes += sizes[key];
+            }
         }
 
-        // One scan of the window: the matches go to a temporary table that both the rows and the histogram read.
+        if (summaries.Count == 0 && raw.Count == 0)
+        {
+            return new SearchResult([], [], hours, 0, 0);
+        }
+
+        // Both sources as one relation with the columns the search reads; then one scan of it into a
+        // temporary table of the matches that both the rows and the histogram read.
+        var parts = new List<string>();
+        var partitions = "hive_partitioning = true, hive_types = {'dt': 'VARCHAR', 'hour': 'VARCHAR'}";
+        if (summaries.Count > 0)
+        {
+            parts.Add($"SELECT * FROM read_parquet([{string.Join(", ", summaries.Select(DuckDbArchiveViews.QuoteLiteral))}], {partitions})");
+        }
+
+        if (raw.Count > 0)
+        {
+            parts.Add($"SELECT {SearchSummary.Projection}, dt, \"hour\" FROM {DuckDbArchiveViews.ReaderOf(_tables.Single(t => t.Name == SearchSummaryFiles.SegmentsTable), raw)}");
+        }
+
+        DuckDbQueryRunner.Execute(connection, "CREATE TEMP VIEW search_rows AS " + string.Join(" UNION ALL BY NAME ", parts));
+        return Matches(connection, search, "search_rows", hours, bytes, summarized);
+    }
+
+    /// <summary>
+    /// The same search over the raw NDJSON of the window only, through the <c>segments</c> view
+    /// (as <c>pipeline query</c> runs it): what the summaries must agree with (tests and the bench compare them).
+    /// </summary>
+    internal SearchResult ScanSearch(TraceSearch search)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        var hours = TraceSearchSql.Hours(search);
+        var bytes = hours.Sum(h => SearchSummaryFiles.Objects(_root, h).Sum(o => o.Size));
+        if (bytes == 0)
+        {
+            return new SearchResult([], [], hours, 0, 0);
+        }
+
         using var connection = DuckDbQueryRunner.OpenWithViews(_root, _tables);
-        DuckDbQueryRunner.Execute(connection, "CREATE TEMP TABLE matches AS " + AthenaToDuckDb.Translate(TraceSearchSql.Matches(search)));
+        return Matches(connection, search, TraceSearchSql.Table, hours, bytes, summarizedHours: 0);
+    }
+
+    /// <summary>Runs the search over <paramref name="table"/> into a temporary table of its matches, then reads the rows and the histogram from it.</summary>
+    private static SearchResult Matches(DuckDBConnection connection, TraceSearch search, string table, IReadOnlyList<ArchiveHour> hours, long bytes, int summarizedHours)
+    {
+        DuckDbQueryRunner.Execute(connection, "CREATE TEMP TABLE matches AS " + AthenaToDuckDb.Translate(TraceSearchSql.Matches(search, table)));
         var rows = DuckDbQueryRunner.Read(connection, AthenaToDuckDb.Translate(TraceSearchSql.TracesOfMatches(search.Limit)), TraceSearch.MaxLimit).Rows;
         var histogram = DuckDbQueryRunner.Read(connection, AthenaToDuckDb.Translate(TraceSearchSql.HistogramOfMatches()), 1000).Rows
             .Select(r => (int.Parse(r[0]!, CultureInfo.InvariantCulture), long.Parse(r[1]!, CultureInfo.InvariantCulture))).ToList();
         var traces = rows.Select(r => new TraceSummary(
             r[0]!, Number(r[1]), Number(r[2]), (long)Number(r[3]), r[4] == "true", r[5] == "true", r[6] == "true",
             r[7], r[8], r[9], r[10] is { } st ? int.Parse(st, CultureInfo.InvariantCulture) : null)).ToList();
-        return new SearchResult(traces, histogram, hours, bytes);
+        return new SearchResult(traces, histogram, hours, bytes, summarizedHours);
     }
 
     /// <summary>The graph of [start, end) with its diff against the window before it, computed now from the archive.</summary>

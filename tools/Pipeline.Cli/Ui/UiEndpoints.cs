@@ -83,6 +83,7 @@ internal sealed class UiEndpoints(UiArchive archive, TimeProvider time)
             w.WriteString("to", TraceSearch.Iso(search.To));
             w.WriteNumber("matches", result.Matches);
             w.WriteNumber("bytes_read", result.BytesRead);
+            w.WriteNumber("summarized_hours", result.SummarizedHours);
             w.WriteStartArray("traces");
             foreach (var t in result.Traces)
             {

@@ -77,7 +77,7 @@ internal static class UiPages
             h.Append("<p class=\"facts\" id=\"summary\"><span id=\"match-count\">").Append(result.Matches.ToString(CultureInfo.InvariantCulture)).Append("</span> trace(s) from ")
                 .Append(Html.Text(TraceSearch.Iso(search.From))).Append(" to ").Append(Html.Text(TraceSearch.Iso(search.To)))
                 .Append(" · read ").Append(Html.Text(TraceReadReport.Size(result.BytesRead))).Append(" in ").Append(result.Hours.Count.ToString(CultureInfo.InvariantCulture))
-                .Append(" hour partition(s) · <a id=\"permalink\" href=\"").Append(Html.Text(link)).Append("\">link to these results</a></p>\n");
+                .Append(" hour partition(s), ").Append(result.SummarizedHours.ToString(CultureInfo.InvariantCulture)).Append(" from their search summary · <a id=\"permalink\" href=\"").Append(Html.Text(link)).Append("\">link to these results</a></p>\n");
             Histogram(h, search, result);
             Results(h, result);
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Aws.Kinesis;
 using Pipeline.Lambda;
 using Pipeline.LocalAws.Moto;
+using Pipeline.Runtime.Resilience;
 
 namespace Pipeline.LocalAws.Esm;
 
@@ -64,7 +65,11 @@ public sealed class DeliveryCounters
 /// GetRecords and invokes the function in-process with the real event JSON, one batch at a time
 /// per shard (ParallelizationFactor 1), honouring ReportBatchItemFailures: it checkpoints only
 /// the records before the first failed one and re-delivers from there; a function error retries
-/// the batch bisected; after MaxRetryAttempts the records are discarded and counted.
+/// the batch bisected; after MaxRetryAttempts the records are discarded and counted. It polls as
+/// Lambda does: each GetRecords takes a slot of the shard's read limit (<see cref="ShardReadLimiter"/>,
+/// 5 per second per shard, shared with every other consumer given the same limiter), an idle shard
+/// is polled about once a second, and every wait after a failure (a read error, a failed batch)
+/// is the one <see cref="Backoff"/> policy's.
 /// </summary>
 public sealed class EventSourceMapping : IAsyncDisposable
 {
@@ -78,6 +83,7 @@ public sealed class EventSourceMapping : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abort = new();
+    private readonly Backoff _backoff;
     private readonly List<Task> _pollers = [];
     private readonly List<ShardPoller> _shardPollers = [];
 
@@ -94,7 +100,17 @@ public sealed class EventSourceMapping : IAsyncDisposable
         _options = options;
         _time = time;
         _logger = logger;
+        _backoff = new Backoff(new BackoffOptions { BaseDelay = options.RetryDelay, MaxDelay = options.MaxRetryDelay, MaxAttempts = options.MaxRetryAttempts + 1 });
     }
+
+    /// <summary>
+    /// The read limit this mapping's GetRecords calls take their slots from. Give every consumer
+    /// of one stream the same instance (they share the shards' 5 reads per second); default: one
+    /// of its own, on the mapping's clock.
+    /// </summary>
+    public ShardReadLimiter? ReadLimiter { get; init; }
+
+    private ShardReadLimiter Limiter { get; set; } = null!;
 
     public DeliveryCounters Counters { get; } = new();
 
@@ -106,6 +122,7 @@ public sealed class EventSourceMapping : IAsyncDisposable
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        Limiter = ReadLimiter ?? new ShardReadLimiter(_time);
         var shards = await _kinesis.ListShardsAsync(_stream, cancellationToken).ConfigureAwait(false);
         foreach (var shard in shards)
         {
@@ -182,6 +199,7 @@ public sealed class EventSourceMapping : IAsyncDisposable
         private int _attempts;
         private long _readsStarted;
         private long _lastIdleRead;
+        private int _readFailures;
 
         /// <summary>GetRecords calls started (numbered from 1).</summary>
         public long ReadsStarted => Interlocked.Read(ref _readsStarted);
@@ -218,11 +236,14 @@ public sealed class EventSourceMapping : IAsyncDisposable
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     owner.Counters.On(DeliveryOutcome.ReadError);
-                    owner._logger.LogWarning(e, "{Shard}: reading the shard failed; polling again", shardId);
+                    _readFailures++;
+                    owner._logger.LogWarning(e, "{Shard}: reading the shard failed ({Failures} in a row); polling again", shardId, _readFailures);
                     _iterator = null;
-                    await PauseAsync(Options.MaxRetryDelay, drainUntil is null).ConfigureAwait(false);
+                    await PauseAsync(owner._backoff.DelayFor(Math.Min(_readFailures, 30)), drainUntil is null).ConfigureAwait(false);
                     continue;
                 }
+
+                _readFailures = 0;
 
                 var draining = drainUntil is not null;
                 if (_buffer.Count > 0 && (_buffer.Count >= _limit || draining || Time.GetUtcNow() - _bufferSince >= Options.BatchingWindow))
@@ -244,7 +265,15 @@ public sealed class EventSourceMapping : IAsyncDisposable
 
                 if (idle)
                 {
-                    await PauseAsync(Options.PollInterval, !draining).ConfigureAwait(false);
+                    // Lambda polls an idle shard about once a second; records already buffered
+                    // wait only for the rest of their batching window.
+                    var pause = Options.PollInterval;
+                    if (_buffer.Count > 0 && Options.BatchingWindow - (Time.GetUtcNow() - _bufferSince) is var rest && rest < pause)
+                    {
+                        pause = rest > TimeSpan.Zero ? rest : TimeSpan.Zero;
+                    }
+
+                    await PauseAsync(pause, !draining).ConfigureAwait(false);
                 }
             }
         }
@@ -259,6 +288,7 @@ public sealed class EventSourceMapping : IAsyncDisposable
             _iterator ??= _checkpoint is null
                 ? await owner._kinesis.GetShardIteratorAsync(owner._stream, shardId, ShardIteratorType.TrimHorizon, null, cancellationToken).ConfigureAwait(false)
                 : await owner._kinesis.GetShardIteratorAsync(owner._stream, shardId, ShardIteratorType.AfterSequenceNumber, _checkpoint, cancellationToken).ConfigureAwait(false);
+            await owner.Limiter.AcquireAsync(shardId, cancellationToken).ConfigureAwait(false);
             var number = Interlocked.Increment(ref _readsStarted);
             var read = await owner._kinesis.GetRecordsAsync(_iterator, _limit - _buffer.Count, cancellationToken).ConfigureAwait(false);
             _iterator = read.NextShardIterator;
@@ -405,8 +435,7 @@ public sealed class EventSourceMapping : IAsyncDisposable
             // Re-read from the checkpoint: the retry starts at the failed record and may be longer.
             _buffer.Clear();
             _iterator = null;
-            var delay = Options.RetryDelay * Math.Pow(2, Math.Max(0, _attempts - 1));
-            await PauseAsync(delay < Options.MaxRetryDelay ? delay : Options.MaxRetryDelay, interruptible: false).ConfigureAwait(false);
+            await PauseAsync(owner._backoff.DelayFor(Math.Clamp(_attempts, 1, 30)), interruptible: false).ConfigureAwait(false);
         }
 
         private void Acknowledge(List<KinesisRecord> batch, int count)

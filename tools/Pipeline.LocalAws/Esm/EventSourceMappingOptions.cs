@@ -16,8 +16,12 @@ public sealed record EventSourceMappingOptions
     /// <summary>How long records wait for a fuller batch (MaximumBatchingWindowInSeconds).</summary>
     public TimeSpan BatchingWindow { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Pause between GetRecords calls on an idle shard (Lambda polls about once a second).</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// Pause after a GetRecords call that found an idle shard: Lambda's Kinesis mapping polls each
+    /// shard about once a second (Lambda developer guide, "How Lambda processes records from
+    /// Kinesis"). Busy shards are read back to back, within <see cref="ShardReadLimiter"/>'s limit.
+    /// </summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Retries of a failing batch before its records are discarded and counted (MaximumRetryAttempts).</summary>
     public int MaxRetryAttempts { get; init; } = 10;
@@ -34,9 +38,13 @@ public sealed record EventSourceMappingOptions
     /// <summary>The function's timeout: the deadline each invocation gets.</summary>
     public TimeSpan InvocationTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>First retry delay; doubles per attempt up to <see cref="MaxRetryDelay"/>.</summary>
+    /// <summary>
+    /// The one <c>Backoff</c> policy's base delay for retries of a failed batch and after read
+    /// errors: retry n waits a jittered time in [cap/2, cap], cap = min(<see cref="MaxRetryDelay"/>, RetryDelay · 2^(n-1)).
+    /// </summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The longest wait between retries (the Backoff's cap).</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>At shutdown: how long to keep delivering what is already in the stream.</summary>

@@ -72,7 +72,13 @@ public sealed record StackBuckets(string Archive, string? Demo);
 /// <param name="Udp">Where SDKs send segments (host:port).</param>
 /// <param name="Tcp">The SDKs' sampling endpoint (host:port).</param>
 /// <param name="DaemonAddress">The AWS_XRAY_DAEMON_ADDRESS value for an SDK.</param>
-public sealed record StackRelay(string Udp, string Tcp, string DaemonAddress);
+/// <param name="OtlpHttp">The OTLP/HTTP receiver (host:port), or null when off.</param>
+/// <param name="OtlpEndpoint">The OTEL_EXPORTER_OTLP_ENDPOINT value for an OpenTelemetry SDK (http://host:port), or null.</param>
+public sealed record StackRelay(string Udp, string Tcp, string DaemonAddress, string? OtlpHttp = null, string? OtlpEndpoint = null)
+{
+    /// <summary>The OTEL_EXPORTER_OTLP_ENDPOINT value for an OTLP/HTTP receiver.</summary>
+    public static string? OtlpEndpointOf(System.Net.IPEndPoint? otlpHttp) => otlpHttp is null ? null : $"http://{otlpHttp}";
+}
 
 /// <summary>Process ids: <c>Up</c> is the <c>pipeline up</c> process that <c>down</c> signals.</summary>
 public sealed record StackPids

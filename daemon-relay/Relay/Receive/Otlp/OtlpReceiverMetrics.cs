@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Relay.Http.Http2;
 
 namespace Relay.Receive.Otlp;
 
@@ -13,12 +14,21 @@ public sealed class OtlpReceiverMetrics
 {
     private readonly ConcurrentDictionary<string, long> _spansRefused = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _requestsRefused = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<int, long> _grpcStatus = new();
     private long _requests;
     private long _spansAccepted;
     private long _records;
     private long _spansBufferFull;
 
     public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>The OTLP/gRPC receiver's HTTP/2 layer (connections, streams, protocol refusals).</summary>
+    public Http2Metrics Grpc { get; } = new(OtlpGrpcListener.MetricsPrefix);
+
+    /// <summary>OTLP/gRPC answers with this grpc-status.</summary>
+    public long GrpcStatus(int code) => _grpcStatus.GetValueOrDefault(code);
+
+    public void OnGrpcStatus(int code) => _grpcStatus.AddOrUpdate(code, 1, (_, n) => n + 1);
 
     public long SpansAccepted => Interlocked.Read(ref _spansAccepted);
 
@@ -70,5 +80,13 @@ public sealed class OtlpReceiverMetrics
         {
             text.Append(c, $"xray_relay_otlp_requests_refused_total{{reason=\"{reason}\"}} {count}\n");
         }
+
+        text.Append("# HELP xray_relay_otlp_grpc_responses_total OTLP/gRPC answers, by grpc-status code.\n# TYPE xray_relay_otlp_grpc_responses_total counter\n");
+        foreach (var (code, count) in _grpcStatus.OrderBy(r => r.Key))
+        {
+            text.Append(c, $"xray_relay_otlp_grpc_responses_total{{code=\"{code}\"}} {count}\n");
+        }
+
+        Grpc.WritePrometheus(text);
     }
 }
