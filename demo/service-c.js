@@ -31,7 +31,8 @@ const server = http.createServer((req, res) => {
     kind: api.SpanKind.SERVER,
     attributes: {
       'http.request.method': req.method, 'url.scheme': 'http', 'url.path': url.pathname,
-      'server.address': '127.0.0.1', 'server.port': port,
+      // Where the caller sent the request (the Host header): 127.0.0.1:<port> locally, service-c on Kubernetes.
+      'server.address': url.hostname, 'server.port': Number(url.port || 80),
       ...(req.headers['user-agent'] ? { 'user_agent.original': req.headers['user-agent'] } : {}),
     },
   }, parent);

@@ -19,6 +19,8 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
         ("xray_relay_received_datagrams_total", "relay.received"),
         ("xray_relay_forwarded_segments_total", "relay.forwarded"),
         ("xray_relay_spooled_segments_total", "relay.spooled"),
+        ("xray_relay_otlp_spans_accepted_total", "relay.otlp_spans"),
+        ("xray_relay_otlp_spans_retry_total", "relay.otlp_retried"),
     ];
 
     /// <summary>EMF metric names of the ingest that read as what people ask: archived, quarantined.</summary>
@@ -44,6 +46,7 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
         }
 
         counters["relay.dropped"] = (long)relay.Where(p => p.Key.StartsWith("xray_relay_dropped_segments_total", StringComparison.Ordinal)).Sum(p => p.Value);
+        counters["relay.otlp_refused"] = (long)relay.Where(p => p.Key.StartsWith("xray_relay_otlp_spans_refused_total", StringComparison.Ordinal)).Sum(p => p.Value);
         if (delivery is not null)
         {
             counters["ingest.invocations"] = delivery.Invocations;
@@ -74,7 +77,12 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
     public string ToLine()
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"relay received={Get("relay.received")} forwarded={Get("relay.forwarded")} dropped={Get("relay.dropped")}");
+        text.Append(CultureInfo.InvariantCulture, $"relay received={Get("relay.received")} otlp_spans={Get("relay.otlp_spans")} forwarded={Get("relay.forwarded")} dropped={Get("relay.dropped")}");
+        if (Get("relay.otlp_refused") > 0 || Get("relay.otlp_retried") > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" otlp_refused={Get("relay.otlp_refused")} otlp_retried={Get("relay.otlp_retried")}");
+        }
+
         text.Append(CultureInfo.InvariantCulture, $" | ingest records={Get("ingest.records_delivered")} retries={Get("ingest.partial_failures") + Get("ingest.function_errors")} discarded={Get("ingest.records_discarded")}");
         foreach (var (metric, label) in Highlights)
         {
@@ -97,9 +105,12 @@ internal sealed record StackSummary(IReadOnlyDictionary<string, long> Counters, 
         var table = new Table().Border(TableBorder.Rounded).Title(title).AddColumn("").AddColumn(new TableColumn("").RightAligned());
         table.ShowHeaders = false;
         void Row(string label, long value) => table.AddRow(new Text(label, new Style(Color.Grey)), new Text(value.ToString("N0", CultureInfo.InvariantCulture)));
-        Row("segments received (relay)", Get("relay.received"));
-        Row("segments forwarded to Kinesis", Get("relay.forwarded"));
+        Row("segments received (relay, UDP)", Get("relay.received"));
+        Row("OTLP spans received (relay)", Get("relay.otlp_spans"));
+        Row("records forwarded to Kinesis", Get("relay.forwarded"));
         Row("segments dropped by the relay", Get("relay.dropped"));
+        Row("OTLP spans refused (partial_success)", Get("relay.otlp_refused"));
+        Row("OTLP spans told to retry (buffer full)", Get("relay.otlp_retried"));
         Row("Kinesis records delivered to ingest", Get("ingest.records_delivered"));
         Row("batches retried", Get("ingest.partial_failures") + Get("ingest.function_errors"));
         Row("records discarded after retries", Get("ingest.records_discarded"));
