@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Pipeline.Core.Otlp;
 using Pipeline.IntegrationTests.Otel;
+using Pipeline.LocalAws.Stack;
 using Pipeline.Testing;
 using Pipeline.Testing.Builders;
 
@@ -40,16 +41,29 @@ public sealed class LocalModeOtlpTests
             runs.Add((protocol, compression, spans));
         }
 
+        // OTLP/gRPC too: `up` records and prints the gRPC receiver, and the SDK's gRPC exporter
+        // (tests/otel-js/export-grpc.js) delivers into the same archive.
+        var grpc = StackRelay.GrpcEndpointOf(up.Stack.Relay.OtlpGrpc);
+        grpc.Should().StartWith("http://127.0.0.1:", "stack.json records the OTLP/gRPC receiver\n" + up.Output);
+        up.Output.Should().Contain("OTLP/gRPC").And.Contain(grpc);
+        var grpcSpans = await ExportGrpcAsync(grpc!, traces: 10);
+        grpcSpans.Should().HaveCount(20);
+
         var (sendCode, sendOut, sendError) = await PipelineUp.RunAsync(["send", "--otlp", "--traces", "30", "--segments", "3", "--print-trace-ids", "--state-dir", up.StateDir], TimeSpan.FromMinutes(2));
         sendCode.Should().Be(0, sendError);
         var sentTraces = sendOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
         sentTraces.Should().HaveCount(30);
 
-        var expectedIds = runs.SelectMany(r => r.Spans).Select(s => s.SpanId).ToHashSet(StringComparer.Ordinal);
+        var expectedIds = runs.SelectMany(r => r.Spans).Select(s => s.SpanId).Concat(grpcSpans).ToHashSet(StringComparer.Ordinal);
         var archived = await up.WaitForArchiveAsync(
             s => expectedIds.IsSubsetOf(ArchiveEntities.Of(s).Select(e => e.Id)) && sentTraces.IsSubsetOf(s.Select(ArchiveEntities.TraceId).OfType<string>()),
             ArchiveTimeout);
         var entities = ArchiveEntities.Of(archived);
+
+        foreach (var spanId in grpcSpans)
+        {
+            entities.Count(e => e.Id == spanId).Should().Be(1, $"gRPC span {spanId} is archived exactly once\n{up.Output}");
+        }
 
         foreach (var (protocol, compression, spans) in runs)
         {
@@ -187,6 +201,33 @@ public sealed class LocalModeOtlpTests
         using var response = await http.PostAsync(url, content, TestContext.Current.CancellationToken);
         var bytes = await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
         return ((int)response.StatusCode, bytes, Encoding.UTF8.GetString(bytes));
+    }
+
+    /// <summary>Runs tests/otel-js/export-grpc.js (the real SDK's gRPC exporter) against <paramref name="endpoint"/>; the span ids it exported (in X-Ray entity form).</summary>
+    private static async Task<List<string>> ExportGrpcAsync(string endpoint, int traces)
+    {
+        var dir = Path.Combine(RepoPaths.Root, "tests", "otel-js");
+        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, ArgumentList = { "export-grpc.js", traces.ToString(CultureInfo.InvariantCulture) } };
+        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint;
+        using var node = Process.Start(start)!;
+        var stdout = node.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = node.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(120));
+        await node.WaitForExitAsync(timeout.Token);
+        var output = await stdout;
+        node.ExitCode.Should().Be(0, $"every gRPC export succeeds\n{output}\n{await stderr}");
+        var ids = new List<string>();
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var json = JsonDocument.Parse(line);
+            if (json.RootElement.TryGetProperty("span", out var span))
+            {
+                ids.Add(span.GetProperty("spanId").GetString()!);
+            }
+        }
+
+        return ids;
     }
 }
 

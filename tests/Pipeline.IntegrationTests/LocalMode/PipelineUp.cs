@@ -84,7 +84,7 @@ internal sealed class PipelineUp : IAsyncDisposable
     {
         var stateDir = Directory.CreateTempSubdirectory("pipeline-up-").FullName;
         var udp = LoopbackPorts.FreeUdp();
-        var args = new List<string> { "up", "--udp", $"127.0.0.1:{udp.ToString(CultureInfo.InvariantCulture)}", "--tcp", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0", "--state-dir", stateDir };
+        var args = new List<string> { "up", "--udp", $"127.0.0.1:{udp.ToString(CultureInfo.InvariantCulture)}", "--tcp", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0", "--otlp-grpc", "127.0.0.1:0", "--state-dir", stateDir };
         args.AddRange(extraArgs);
         var process = Process.Start(StartInfo(args, environment))!;
         var up = new PipelineUp(process, stateDir);

@@ -42,6 +42,7 @@ internal static class StatusCommand
                 ("relay udp", stack.Relay.Udp),
                 ("AWS_XRAY_DAEMON_ADDRESS", stack.Relay.DaemonAddress),
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", stack.Relay.OtlpEndpoint ?? "off"),
+                ("OTLP/gRPC", StackRelay.GrpcEndpointOf(stack.Relay.OtlpGrpc) ?? "off"),
                 ("metrics", stack.MetricsUrl),
                 ("data dir", stack.DataDir ?? "(none)"),
                 ("logs", stack.LogDir),

@@ -26,6 +26,7 @@ internal static class UpCommand
             HelpName = "host:port",
         };
         var otlpHttp = CommandOptions.OptionalEndpoint("--otlp-http", "Relay OTLP/HTTP address for OpenTelemetry SDKs (port 0 = any free port)", "127.0.0.1:4318");
+        var otlpGrpc = CommandOptions.OptionalEndpoint("--otlp-grpc", "Relay OTLP/gRPC address for OpenTelemetry SDKs (port 0 = any free port)", "127.0.0.1:4317");
         var metrics = CommandOptions.Endpoint("--metrics", "Relay /metrics and /healthz address (port 0 = any free port)", "127.0.0.1:0");
         var stateDir = CommandOptions.StateDir();
         var dataDir = new Option<string?>("--data-dir") { Description = "Mirror the archive to this directory so `pipeline query` works after `down` (default: <state-dir>/archive)" };
@@ -40,7 +41,7 @@ internal static class UpCommand
         var batchWindow = CommandOptions.Duration("--batch-window", "How long records wait for a fuller batch", new EventSourceMappingOptions().BatchingWindow);
 
         var command = new Command("up", "Run the pipeline locally against moto (relay, ingest, scheduled functions) until Ctrl-C");
-        foreach (var option in new Option[] { udp, tcp, otlpHttp, metrics, stateDir, dataDir, noDataDir, graphEvery, reportEvery, demo, demoRequests, demoRps, moto, batchSize, batchWindow })
+        foreach (var option in new Option[] { udp, tcp, otlpHttp, otlpGrpc, metrics, stateDir, dataDir, noDataDir, graphEvery, reportEvery, demo, demoRequests, demoRps, moto, batchSize, batchWindow })
         {
             command.Add(option);
         }
@@ -63,6 +64,7 @@ internal static class UpCommand
                 Tcp = parse.GetValue(tcp) ?? udpEndpoint,
                 Metrics = parse.GetValue(metrics)!,
                 OtlpHttp = parse.GetValue(otlpHttp).Endpoint,
+                OtlpGrpc = parse.GetValue(otlpGrpc).Endpoint,
                 Paths = paths,
                 DataDir = parse.GetValue(noDataDir) ? null : Path.GetFullPath(parse.GetValue(dataDir) ?? paths.DefaultDataDir, context.WorkingDirectory),
                 GraphEvery = parse.GetDuration(graphEvery),
@@ -179,6 +181,7 @@ internal static class UpCommand
         console.KeyValues("local stack", [
             ("AWS_XRAY_DAEMON_ADDRESS", stack.Relay.DaemonAddress),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", stack.Relay.OtlpEndpoint ?? "off"),
+            ("OTLP/gRPC", StackRelay.GrpcEndpointOf(stack.Relay.OtlpGrpc) is { } grpc ? $"{grpc} (OTEL_EXPORTER_OTLP_PROTOCOL=grpc)" : "off"),
             ("AWS_ENDPOINT_URL", stack.Endpoint),
             ("archive", $"s3://{stack.Buckets.Archive}"),
             ("relay metrics", stack.MetricsUrl),

@@ -27,6 +27,9 @@ internal sealed record UpOptions
     /// <summary>The relay's OTLP/HTTP receiver for OpenTelemetry SDKs; null turns it off.</summary>
     public IPEndPoint? OtlpHttp { get; init; } = new(IPAddress.Loopback, 4318);
 
+    /// <summary>The relay's OTLP/gRPC receiver for OpenTelemetry SDKs; null turns it off.</summary>
+    public IPEndPoint? OtlpGrpc { get; init; } = new(IPAddress.Loopback, 4317);
+
     public required StatePaths Paths { get; init; }
 
     public string? DataDir { get; init; }
@@ -143,6 +146,11 @@ internal sealed class LocalStack : IAsyncDisposable
             return $"TCP {otlpHttp} (OTLP/HTTP) is {otlp}: is an OpenTelemetry Collector running? Stop it, or pass --otlp-http 127.0.0.1:<port> (0 for any, or off).";
         }
 
+        if (options.OtlpGrpc is { Port: not 0 } otlpGrpc && LoopbackPorts.WhyNotBindable(otlpGrpc, ProtocolType.Tcp) is { } grpc)
+        {
+            return $"TCP {otlpGrpc} (OTLP/gRPC) is {grpc}: is an OpenTelemetry Collector running? Stop it, or pass --otlp-grpc 127.0.0.1:<port> (0 for any, or off).";
+        }
+
         return null;
     }
 
@@ -177,8 +185,8 @@ internal sealed class LocalStack : IAsyncDisposable
 
         var relay = await _console.StepAsync(
             "starting the relay",
-            () => RelayLauncher.StartAsync(_options.RelayExecutable, _options.Udp, _options.Tcp, _options.Metrics, _options.OtlpHttp, endpoint, Region, StackNames.Stream, paths.SpoolDir, paths.Log("relay"), cancellationToken),
-            r => $"relay udp {r.Udp} tcp {r.Tcp} otlp/http {r.OtlpHttp?.ToString() ?? "off"} metrics http://{r.Metrics}/metrics (pid {r.Process.Id})").ConfigureAwait(false);
+            () => RelayLauncher.StartAsync(_options.RelayExecutable, _options.Udp, _options.Tcp, _options.Metrics, _options.OtlpHttp, _options.OtlpGrpc, endpoint, Region, StackNames.Stream, paths.SpoolDir, paths.Log("relay"), cancellationToken),
+            r => $"relay udp {r.Udp} tcp {r.Tcp} otlp/http {r.OtlpHttp?.ToString() ?? "off"} otlp/grpc {r.OtlpGrpc?.ToString() ?? "off"} metrics http://{r.Metrics}/metrics (pid {r.Process.Id})").ConfigureAwait(false);
         _relay = relay.Process;
 
         _functionLog = new FileStream(paths.Log("functions"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
@@ -225,7 +233,7 @@ internal sealed class LocalStack : IAsyncDisposable
             Buckets = new StackBuckets(StackNames.ArchiveBucket, _options.Demo ? StackNames.DemoBucket : null),
             Table = StackNames.DecisionTable,
             SesIdentity = StackNames.ReportSender,
-            Relay = new StackRelay(relay.Udp.ToString(), relay.Tcp.ToString(), $"tcp:{relay.Tcp} udp:{relay.Udp}", relay.OtlpHttp?.ToString(), StackRelay.OtlpEndpointOf(relay.OtlpHttp)),
+            Relay = new StackRelay(relay.Udp.ToString(), relay.Tcp.ToString(), $"tcp:{relay.Tcp} udp:{relay.Udp}", relay.OtlpHttp?.ToString(), StackRelay.OtlpEndpointOf(relay.OtlpHttp), relay.OtlpGrpc?.ToString()),
             MetricsUrl = $"http://{relay.Metrics}/metrics",
             Pids = new StackPids { Up = Environment.ProcessId, Moto = moto.Id, Relay = relay.Process.Id },
             DataDir = _mirror?.Directory,

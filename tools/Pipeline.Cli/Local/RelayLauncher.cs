@@ -18,7 +18,8 @@ internal static class RelayLauncher
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     /// <param name="OtlpHttp">The OTLP/HTTP receiver, or null when it was turned off.</param>
-    public sealed record Started(ChildProcess Process, IPEndPoint Udp, IPEndPoint Tcp, IPEndPoint Metrics, IPEndPoint? OtlpHttp);
+    /// <param name="OtlpGrpc">The OTLP/gRPC receiver, or null when it was turned off.</param>
+    public sealed record Started(ChildProcess Process, IPEndPoint Udp, IPEndPoint Tcp, IPEndPoint Metrics, IPEndPoint? OtlpHttp, IPEndPoint? OtlpGrpc);
 
     /// <summary>The relay executable: <c>PIPELINE_RELAY</c>, else beside the CLI, else ../relay/ (the script's layout).</summary>
     public static string? Locate(string? fromEnvironment)
@@ -41,7 +42,7 @@ internal static class RelayLauncher
     }
 
     public static async Task<Started> StartAsync(
-        string executable, IPEndPoint udp, IPEndPoint tcp, IPEndPoint metrics, IPEndPoint? otlpHttp, Uri kinesis, string region, string stream,
+        string executable, IPEndPoint udp, IPEndPoint tcp, IPEndPoint metrics, IPEndPoint? otlpHttp, IPEndPoint? otlpGrpc, Uri kinesis, string region, string stream,
         string spoolDir, string logPath, CancellationToken cancellationToken)
     {
         var ready = new TaskCompletionSource<RelayReadyLine>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -49,8 +50,7 @@ internal static class RelayLauncher
             "relay",
             executable,
             ["-b", udp.ToString(), "-t", tcp.ToString(), "--metrics", metrics.ToString(), "--otlp-http", otlpHttp?.ToString() ?? "off",
-             // The relay now binds OTLP/gRPC on 4317 by default; local stacks keep it off until `up` takes an address for it.
-             "--otlp-grpc", "off", "-n", region, "-e", kinesis.ToString(),
+             "--otlp-grpc", otlpGrpc?.ToString() ?? "off", "-n", region, "-e", kinesis.ToString(),
              "--stream", stream, "--spool-dir", spoolDir, "-l", "info",
              // One PutRecords at a time: moto's Kinesis numbers records "last + 1" without a lock,
              // so concurrent calls to one shard can overwrite each other's records (both answer 200).
@@ -87,6 +87,6 @@ internal static class RelayLauncher
         }
 
         var line = await ready.Task.ConfigureAwait(false);
-        return new Started(child, line.Udp, line.Tcp, line.Metrics ?? throw new InvalidOperationException("the relay started without its metrics listener"), line.OtlpHttp);
+        return new Started(child, line.Udp, line.Tcp, line.Metrics ?? throw new InvalidOperationException("the relay started without its metrics listener"), line.OtlpHttp, line.OtlpGrpc);
     }
 }

@@ -74,8 +74,12 @@ public sealed record StackBuckets(string Archive, string? Demo);
 /// <param name="DaemonAddress">The AWS_XRAY_DAEMON_ADDRESS value for an SDK.</param>
 /// <param name="OtlpHttp">The OTLP/HTTP receiver (host:port), or null when off.</param>
 /// <param name="OtlpEndpoint">The OTEL_EXPORTER_OTLP_ENDPOINT value for an OpenTelemetry SDK (http://host:port), or null.</param>
-public sealed record StackRelay(string Udp, string Tcp, string DaemonAddress, string? OtlpHttp = null, string? OtlpEndpoint = null)
+/// <param name="OtlpGrpc">The OTLP/gRPC receiver (host:port), or null when off (or a stack.json from before it).</param>
+public sealed record StackRelay(string Udp, string Tcp, string DaemonAddress, string? OtlpHttp = null, string? OtlpEndpoint = null, string? OtlpGrpc = null)
 {
+    /// <summary>The OTEL_EXPORTER_OTLP_ENDPOINT value for an SDK exporting over gRPC to <paramref name="otlpGrpc"/> (host:port).</summary>
+    public static string? GrpcEndpointOf(string? otlpGrpc) => otlpGrpc is null ? null : $"http://{otlpGrpc}";
+
     /// <summary>The OTEL_EXPORTER_OTLP_ENDPOINT value for an OTLP/HTTP receiver.</summary>
     public static string? OtlpEndpointOf(System.Net.IPEndPoint? otlpHttp) => otlpHttp is null ? null : $"http://{otlpHttp}";
 }
